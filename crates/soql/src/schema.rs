@@ -1,0 +1,169 @@
+//! The shape of the objects a query runs over, and the storage convention that
+//! both devorg and the local store follow so that one SQL compiler serves both.
+//!
+//! # Storage convention
+//!
+//! - Each object is one SQLite table named exactly like the object's API name
+//!   (`"WorkOrder"`), with one column per field named exactly like the field
+//!   (`"Subject"`). Identifiers are always double-quoted in SQL.
+//! - `Id` is the primary key, stored as the 18-character id text.
+//! - Value encoding: text-like fields (string, picklist, textarea, email, phone, url,
+//!   id, reference) as TEXT; booleans as INTEGER 0/1; int as INTEGER; double, currency
+//!   and percent as REAL; dates as TEXT `YYYY-MM-DD`; datetimes as TEXT
+//!   `YYYY-MM-DDTHH:MM:SS.sss+0000` (UTC, so text order is time order);
+//!   multi-select picklists as TEXT with values joined by `;`.
+//! - Tables may carry extra columns whose names start with `_`; queries never see them.
+
+/// A field's data type, as describe reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Id,
+    Reference,
+    String,
+    TextArea,
+    Picklist,
+    MultiPicklist,
+    Boolean,
+    Int,
+    Double,
+    Currency,
+    Percent,
+    Date,
+    DateTime,
+    Email,
+    Phone,
+    Url,
+}
+
+impl FieldType {
+    /// The type name describe uses (`"string"`, `"reference"`, `"datetime"`, ...).
+    pub fn describe_name(self) -> &'static str {
+        match self {
+            FieldType::Id => "id",
+            FieldType::Reference => "reference",
+            FieldType::String => "string",
+            FieldType::TextArea => "textarea",
+            FieldType::Picklist => "picklist",
+            FieldType::MultiPicklist => "multipicklist",
+            FieldType::Boolean => "boolean",
+            FieldType::Int => "int",
+            FieldType::Double => "double",
+            FieldType::Currency => "currency",
+            FieldType::Percent => "percent",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+            FieldType::Email => "email",
+            FieldType::Phone => "phone",
+            FieldType::Url => "url",
+        }
+    }
+
+    /// Parses a describe type name; unknown names read as `None`.
+    pub fn from_describe_name(name: &str) -> Option<FieldType> {
+        Some(match name {
+            "id" => FieldType::Id,
+            "reference" => FieldType::Reference,
+            "string" | "encryptedstring" | "combobox" => FieldType::String,
+            "textarea" => FieldType::TextArea,
+            "picklist" => FieldType::Picklist,
+            "multipicklist" => FieldType::MultiPicklist,
+            "boolean" => FieldType::Boolean,
+            "int" => FieldType::Int,
+            "double" => FieldType::Double,
+            "currency" => FieldType::Currency,
+            "percent" => FieldType::Percent,
+            "date" => FieldType::Date,
+            "datetime" => FieldType::DateTime,
+            "email" => FieldType::Email,
+            "phone" => FieldType::Phone,
+            "url" => FieldType::Url,
+            _ => return None,
+        })
+    }
+
+    /// The SQLite column affinity this type is stored with.
+    pub fn sql_affinity(self) -> &'static str {
+        match self {
+            FieldType::Boolean | FieldType::Int => "INTEGER",
+            FieldType::Double | FieldType::Currency | FieldType::Percent => "REAL",
+            _ => "TEXT",
+        }
+    }
+}
+
+/// One field of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSchema {
+    pub name: String,
+    pub field_type: FieldType,
+    /// For references: the objects the field may point to (the first is used for joins).
+    pub reference_to: Vec<String>,
+    /// For references: the name of the parent relationship (`Account` for `AccountId`).
+    pub relationship_name: Option<String>,
+}
+
+/// A child relationship: `Contacts` on Account is Contact rows whose `AccountId` points here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRelationship {
+    pub name: String,
+    pub child_object: String,
+    pub field: String,
+}
+
+/// One object (sObject type).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectSchema {
+    pub name: String,
+    pub fields: Vec<FieldSchema>,
+    pub child_relationships: Vec<ChildRelationship>,
+}
+
+impl ObjectSchema {
+    /// The field with this name, compared case-insensitively.
+    pub fn field(&self, name: &str) -> Option<&FieldSchema> {
+        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The reference field whose relationship name is `name`, compared case-insensitively.
+    pub fn parent_relationship(&self, name: &str) -> Option<&FieldSchema> {
+        self.fields.iter().find(|f| {
+            f.relationship_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// The child relationship with this name, compared case-insensitively.
+    pub fn child_relationship(&self, name: &str) -> Option<&ChildRelationship> {
+        self.child_relationships.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A value bound to a SQL parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// An extra condition a catalog adds wherever an object's table is read, such as a
+/// sharing rule. `sql` refers to the table through the alias it was given and uses `?`
+/// placeholders that `params` fill in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowFilter {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+/// The objects a query may name.
+pub trait Catalog {
+    /// The object with this name, compared case-insensitively.
+    fn object(&self, name: &str) -> Option<&ObjectSchema>;
+
+    /// A condition every row of `object`, read under table alias `alias`, must meet.
+    /// It applies to the queried object, to parents reached through paths (a parent that
+    /// fails it reads as `null`), to child subqueries and to semi-join subqueries.
+    fn row_filter(&self, _object: &str, _alias: &str) -> Option<RowFilter> {
+        None
+    }
+}
