@@ -18,7 +18,7 @@
 //!   the catalog offline queries use is loaded from it at open.
 //! - `_pending_changes`: the upload queue (see [`pending`]).
 //! - `_sync_cursors(object, modstamp, last_id, replication_latest, prime_state, last_sync_at)`.
-//! - `_sync_events`, `_sync_event_records`: sync history.
+//! - `_sync_events`, `_sync_event_records`: sync history (see [`history`]).
 //! - `_sync_schedule(object, interval_secs, last_sync_at, next_due_at)`.
 //! - `_kv(key, value)`: settings and the session, as JSON.
 //!
@@ -41,6 +41,7 @@
 pub mod cursor;
 mod db;
 mod error;
+pub mod history;
 mod key;
 pub mod kv;
 mod lock;
@@ -48,12 +49,14 @@ pub mod migrate;
 pub mod objects;
 pub mod pending;
 pub mod records;
+pub mod schedule;
 mod tx;
 pub mod values;
 
 pub use cursor::SyncCursor;
 pub use db::{BUSY_TIMEOUT, Store};
 pub use error::StoreError;
+pub use history::{EventRecord, RecordAction, SyncEvent, SyncKind, SyncOutcome};
 pub use key::StoreKey;
 pub use lock::{InstanceLock, LOCK_FILE_NAME};
 pub use objects::ObjectCatalog;
@@ -61,4 +64,5 @@ pub use pending::{ChangeOp, ChangeState, EditOutcome, PendingChange, PendingFilt
 pub use records::{
     IdRangeChecksum, MergedRecord, Record, RecordFlags, RemoveOutcome, UpsertOutcome,
 };
+pub use schedule::ScheduleEntry;
 pub use tx::{Reader, WriteTx};

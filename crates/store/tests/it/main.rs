@@ -1,5 +1,6 @@
 //! Integration tests of the store over real encrypted SQLite files in temporary directories.
 
+mod history;
 mod open;
 mod pending;
 mod records;
