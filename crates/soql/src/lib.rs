@@ -11,6 +11,8 @@ mod lexer;
 mod parser;
 mod print;
 pub mod schema;
+pub mod sql;
 
 pub use error::{ErrorKind, Position, SoqlError};
 pub use parser::parse;
+pub use sql::{ChildQuery, CompileOptions, Compiled, child_result, compile};
