@@ -40,10 +40,12 @@ impl Catalog for TestCatalog {
         self.objects.iter().find(|o| o.name.eq_ignore_ascii_case(name))
     }
 
-    fn row_filter(&self, _object: &str, alias: &str) -> Option<RowFilter> {
+    /// Two parameters of different kinds, so that a parameter bound out of order makes
+    /// the filter (or the condition beside it) fail.
+    fn row_filter(&self, object: &str, alias: &str) -> Option<RowFilter> {
         self.filter.then(|| RowFilter {
-            sql: format!("\"{alias}\".\"_visible\" = ?"),
-            params: vec![SqlValue::Integer(1)],
+            sql: format!("(\"{alias}\".\"_visible\" = ? AND length(?) = {})", object.len()),
+            params: vec![SqlValue::Integer(1), SqlValue::Text(object.to_string())],
         })
     }
 }

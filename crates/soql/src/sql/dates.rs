@@ -15,6 +15,10 @@
 //! | `N_DAYS_AGO:n` | the single day `n` days before today |
 //! | `LAST_N_WEEKS:n` | the `n` whole weeks before this week |
 //! | `NEXT_N_WEEKS:n` | the `n` whole weeks after this week |
+//!
+//! Datetime literals are compared with stored values as text in the stored form, so to
+//! the millisecond; Salesforce compares at second granularity, which only differs for
+//! stored values with non-zero milliseconds.
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, Utc};
 
