@@ -1,1 +1,6 @@
-//! placeholder
+//! The sync engine: decides what to download and upload, and drives the Salesforce client
+//! and the local store.
+
+pub mod clock;
+
+pub use clock::{Clock, ManualClock, SystemClock};
