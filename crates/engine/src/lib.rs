@@ -2,5 +2,9 @@
 //! and the local store.
 
 pub mod clock;
+pub mod profile;
+
+#[cfg(test)]
+mod test_schema;
 
 pub use clock::{Clock, ManualClock, SystemClock};
