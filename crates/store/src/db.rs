@@ -159,6 +159,15 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs a SOQL query over the stored records on a reader connection; see [`Reader::query`].
+    pub fn query(
+        &self,
+        soql: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<serde_json::Value, StoreError> {
+        self.read(|r| r.query(soql, now))
+    }
+
     /// Runs `f` over a consistent snapshot on a reader connection; it never waits for a
     /// write in progress.
     pub fn read<T>(

@@ -64,7 +64,7 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     /// Occurs when an offline query does not parse or names unknown objects or fields.
     #[error("query: {0}")]
-    Query(String),
+    Query(#[from] soql::SoqlError),
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -48,6 +48,7 @@ mod lock;
 pub mod migrate;
 pub mod objects;
 pub mod pending;
+mod query;
 pub mod records;
 pub mod schedule;
 mod tx;

@@ -102,6 +102,12 @@ impl<'a> Reader<'a> {
         kv::get(self.conn, key)
     }
 
+    /// Runs a SOQL query over the stored records (`now` resolves `TODAY` and friends);
+    /// returns `{"totalSize", "done": true, "records"}` shaped like the REST answer.
+    pub fn query(&self, soql: &str, now: DateTime<Utc>) -> Result<Value, StoreError> {
+        crate::query::query(self.conn, self.catalog, soql, now)
+    }
+
     /// Sync events, newest first: at most `limit`, older than `before_id` if given.
     pub fn sync_events(
         &self,

@@ -3,6 +3,7 @@
 mod history;
 mod open;
 mod pending;
+mod query;
 mod records;
 
 use std::path::PathBuf;
