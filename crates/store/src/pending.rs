@@ -557,11 +557,9 @@ pub(crate) fn record_edit(
     }
     change.change_count += 1;
     change.updated_at = now;
-    change.state = match change.state {
-        ChangeState::Uploading | ChangeState::Conflict => change.state,
-        _ => waiting_or_blocked(&change.fields, &id),
-    };
-    if change.state != ChangeState::Failed {
+    // A new edit may fix what the server refused, so a failed change goes back to the queue.
+    if !matches!(change.state, ChangeState::Uploading | ChangeState::Conflict) {
+        change.state = waiting_or_blocked(&change.fields, &id);
         change.error = None;
     }
 
@@ -882,20 +880,29 @@ pub(crate) fn remap_id(
         .to_string();
 
     // The record's own row, in whichever table holds it.
-    let mut found = false;
+    let mut holder = None;
     for schema in catalog.objects() {
-        let n = conn.execute(
-            &format!(
-                "UPDATE \"{}\" SET \"Id\" = ?2, _local_only = 0 WHERE \"Id\" = ?1",
-                schema.name
-            ),
-            [local_id, &server],
-        )?;
-        found |= n > 0;
+        if row_state(conn, &schema.name, local_id)?.is_some() {
+            holder = Some(schema);
+            break;
+        }
     }
-    if !found {
+    let Some(schema) = holder else {
         return Err(StoreError::NoSuchRecord { object: String::new(), id: local_id.to_owned() });
+    };
+
+    // A download may have brought the new record already: its row gives way to the local
+    // one, and its values are applied back afterwards like any download.
+    let fields: Vec<&FieldSchema> = schema.fields.iter().collect();
+    let downloaded = read_fields(conn, schema, &server, &fields)?;
+    if downloaded.is_some() {
+        delete_row(conn, &schema.name, &server)?;
+        tracing::debug!(object = %schema.name, "downloaded copy of a local create merged on remap");
     }
+    conn.execute(
+        &format!("UPDATE \"{}\" SET \"Id\" = ?2, _local_only = 0 WHERE \"Id\" = ?1", schema.name),
+        [local_id, &server],
+    )?;
 
     // References from other rows.
     for (table, column) in reference_columns(catalog) {
@@ -929,6 +936,11 @@ pub(crate) fn remap_id(
         }
         c.updated_at = now;
         save(conn, &c)?;
+    }
+
+    if let Some(mut record) = downloaded {
+        record.insert("Id".into(), Value::String(server.clone()));
+        crate::records::upsert_records(conn, catalog, &schema.name, &[record])?;
     }
 
     conn.execute(
