@@ -822,6 +822,19 @@ pub(crate) fn complete(
     if c.op == ChangeOp::Create {
         c.op = ChangeOp::Update;
     }
+    if c.op == ChangeOp::Update {
+        // Fields edited during the upload and then back to the server's value.
+        let settled: Vec<String> = c
+            .fields
+            .iter()
+            .filter(|(k, v)| c.base.get(*k) == Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in settled {
+            c.fields.remove(&k);
+            c.base.remove(&k);
+        }
+    }
     flags(conn, table, &c.record_id, "_local_only = 0")?;
     if c.op == ChangeOp::Update && c.fields.is_empty() {
         remove(conn, seq)?;

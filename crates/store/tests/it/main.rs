@@ -3,6 +3,7 @@
 mod history;
 mod open;
 mod pending;
+mod props;
 mod query;
 mod records;
 

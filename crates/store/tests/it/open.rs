@@ -178,3 +178,25 @@ fn reads_proceed_during_a_write_and_see_committed_state() {
     assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2);
     let _ = t(0);
 }
+
+#[test]
+fn a_damaged_page_is_reported_as_corrupt() {
+    let fx = Fixture::new();
+    let many: Vec<_> = (1..=300).map(|n| account(n, &"n".repeat(200))).collect();
+    fx.store.write(|tx| tx.upsert_records("Account", &many).map(drop)).unwrap();
+    let path = fx.path();
+    drop(fx.store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 4096 * 8);
+    // Damage every page after the first (which holds the schema).
+    let pages = bytes.len() / 4096;
+    for page in 1..pages {
+        for b in &mut bytes[page * 4096 + 100..page * 4096 + 164] {
+            *b ^= 0x5a;
+        }
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let result =
+        Store::open(&path, &fx.key).and_then(|s| s.query("SELECT Name FROM Account", t(0)));
+    assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+}
