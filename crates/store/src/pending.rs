@@ -663,7 +663,7 @@ pub(crate) fn mark_conflict(
     require_state(&c, &[ChangeState::Uploading], "mark as conflict")?;
     c.state = ChangeState::Conflict;
     for (k, v) in server_values {
-        if k != "attributes" {
+        if k != "attributes" && !v.is_object() {
             c.server_values.insert(k.clone(), v.clone());
         }
     }

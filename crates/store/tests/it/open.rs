@@ -200,3 +200,30 @@ fn a_damaged_page_is_reported_as_corrupt() {
         Store::open(&path, &fx.key).and_then(|s| s.query("SELECT Name FROM Account", t(0)));
     assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
 }
+
+#[test]
+fn a_store_held_exclusively_elsewhere_is_locked() {
+    let fx = Fixture::new();
+    let path = fx.path();
+    drop(fx.store);
+    // Another program holds the file in exclusive locking mode.
+    let other = rusqlite_open(&path, &fx.key);
+    other.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").unwrap();
+    let err = Store::open(&path, &fx.key).unwrap_err();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(err.is_transient());
+    other.execute_batch("COMMIT; PRAGMA locking_mode = NORMAL;").unwrap();
+    drop(other);
+    Store::open(&path, &fx.key).unwrap();
+}
+
+#[test]
+fn a_large_page_of_records_is_written_in_one_transaction() {
+    let fx = Fixture::new();
+    let page: Vec<_> = (1..=2000).map(|n| account(n, "Bulk")).collect();
+    let out = fx.store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+    assert_eq!(out.inserted.len(), 2000);
+    let again = fx.store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+    assert_eq!(again.updated.len(), 2000);
+    assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2000);
+}
