@@ -1,6 +1,6 @@
 //! The durable, ordered queue of local changes waiting for upload, and the edits that feed it.
 //!
-//! Every local edit goes through [`record_edit`], which changes the record's row and
+//! Every local edit goes through [`crate::WriteTx::record_edit`], which changes the record's row and
 //! coalesces into the record's single queue entry in the same transaction:
 //!
 //! | queued  | new edit | result |
@@ -691,7 +691,12 @@ pub(crate) fn resolve(
 
     let mut row_values = Record::new();
     for (name, server) in c.server_values.clone() {
-        if schema.field(&name).is_some() && !c.fields.contains_key(&name) {
+        // `IsDeleted` is how the uploader marks a record the server deleted; keeping the
+        // local edit must not hide the row.
+        if schema.field(&name).is_some()
+            && !c.fields.contains_key(&name)
+            && !name.eq_ignore_ascii_case("IsDeleted")
+        {
             row_values.insert(name, server);
         }
     }
