@@ -269,6 +269,16 @@ pub(crate) fn list(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The number of pending changes in each state that has any.
+pub(crate) fn counts(conn: &Connection) -> Result<Vec<(ChangeState, u64)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT state, count(*) FROM _pending_changes GROUP BY state ORDER BY state")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((ChangeState::parse(&r.get::<_, String>(0)?), r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The fields a download must not overwrite for this record, or `None` if nothing is pending.
 pub(crate) fn protected_fields(
     conn: &Connection,

@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::cursor::{self, SyncCursor};
 use crate::history::{self, EventRecord, SyncEvent, SyncKind, SyncOutcome};
 use crate::objects::ObjectCatalog;
-use crate::pending::{self, ChangeOp, EditOutcome, PendingChange, PendingFilter, Resolution};
+use crate::pending::{
+    self, ChangeOp, ChangeState, EditOutcome, PendingChange, PendingFilter, Resolution,
+};
 use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
 use crate::schedule::{self, ScheduleEntry};
 use crate::{StoreError, kv};
@@ -85,6 +87,11 @@ impl<'a> Reader<'a> {
         filter: &PendingFilter,
     ) -> Result<Vec<PendingChange>, StoreError> {
         pending::list(self.conn, filter)
+    }
+
+    /// How many changes are pending in each state (states without changes are left out).
+    pub fn pending_counts(&self) -> Result<Vec<(ChangeState, u64)>, StoreError> {
+        pending::counts(self.conn)
     }
 
     /// The object's sync cursor.

@@ -132,6 +132,14 @@ fn catalog_survives_restart_and_grows_columns() {
     );
     let got = fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
     assert_eq!(got["Rating"], json!("Hot"));
+
+    // Registering under another spelling replaces the entry rather than adding one.
+    let mut lower = account_schema();
+    lower.name = "account".into();
+    fx.store.ensure_object(&lower, &[]).unwrap();
+    let fx = fx.reopen();
+    assert_eq!(fx.store.catalog().names(), vec!["account".to_owned(), "Contact".to_owned()]);
+    assert!(fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().is_some());
 }
 
 #[test]

@@ -343,6 +343,7 @@ fn the_queue_survives_a_restart_in_order() {
     assert!(changes[0].seq < changes[1].seq);
     assert_eq!(changes[0].record_id, account_id(1));
     assert_eq!(changes[1].record_id, created.record_id);
+    assert_eq!(fx.store.read(|r| r.pending_counts()).unwrap(), vec![(ChangeState::Waiting, 2)]);
     let by_object = PendingFilter { object: Some("contact".into()), ..Default::default() };
     assert!(fx.store.read(|r| r.pending_changes(&by_object)).unwrap().is_empty());
 }
