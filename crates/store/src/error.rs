@@ -53,6 +53,9 @@ pub enum StoreError {
     /// Occurs when a pending change with this sequence number does not exist.
     #[error("no pending change {0}")]
     NoSuchChange(i64),
+    /// Occurs when a sync event with this id does not exist (it may have been pruned).
+    #[error("no sync event {0}")]
+    NoSuchEvent(i64),
     /// Occurs when a pending change or edit is not allowed in the change's current state.
     #[error("pending change {seq}: {reason}")]
     InvalidTransition { seq: i64, reason: String },

@@ -153,11 +153,7 @@ pub(crate) fn add_records(
     let total: i64 = conn
         .query_row("SELECT detail_rows FROM _sync_events WHERE id = ?1", [event_id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| StoreError::InvalidEdit {
-            object: "_sync_events".into(),
-            id: event_id.to_string(),
-            reason: "no such sync event".into(),
-        })?;
+        .ok_or(StoreError::NoSuchEvent(event_id))?;
     let room = usize::try_from((MAX_EVENT_RECORDS - total).max(0)).unwrap_or(0);
     let stored = records.len().min(room);
     let mut stmt = conn.prepare_cached(
@@ -212,7 +208,7 @@ pub(crate) fn finish(
 /// Deletes events that are neither among the newest [`KEEP_EVENTS`] nor younger than
 /// [`KEEP_DAYS`] days at `now`; their detail rows go with them.
 pub(crate) fn prune(conn: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let cutoff = format_datetime(now - Duration::days(KEEP_DAYS));
+    let cutoff = format_datetime(now.checked_sub_signed(Duration::days(KEEP_DAYS)).unwrap_or(now));
     let n = conn.execute(
         "DELETE FROM _sync_events WHERE started_at < ?1 AND id NOT IN
              (SELECT id FROM _sync_events ORDER BY started_at DESC, id DESC LIMIT ?2)",

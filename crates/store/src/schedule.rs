@@ -1,6 +1,6 @@
 //! Per-object sync schedule: how often each object syncs, when it last did, when it is due.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
@@ -16,8 +16,15 @@ pub struct ScheduleEntry {
     pub next_due_at: Option<DateTime<Utc>>,
 }
 
-fn secs(interval_secs: u64) -> Duration {
-    Duration::seconds(i64::try_from(interval_secs).unwrap_or(i64::MAX / 1000).min(i64::MAX / 1000))
+/// `at` plus `interval_secs`, saturating at the end of year 9999 (later times would not
+/// keep the stored text in time order).
+fn after(at: DateTime<Utc>, interval_secs: u64) -> DateTime<Utc> {
+    let latest = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single().unwrap_or(at);
+    i64::try_from(interval_secs)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|d| at.checked_add_signed(d))
+        .map_or(latest, |t| t.min(latest))
 }
 
 pub(crate) fn get(conn: &Connection, object: &str) -> Result<Option<ScheduleEntry>, StoreError> {
@@ -48,7 +55,7 @@ pub(crate) fn set_interval(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let last = get(conn, object)?.and_then(|e| e.last_sync_at);
-    let next = last.map(|l| l + secs(interval_secs)).unwrap_or(now);
+    let next = last.map(|l| after(l, interval_secs)).unwrap_or(now);
     conn.execute(
         "INSERT INTO _sync_schedule (object, interval_secs, last_sync_at, next_due_at)
          VALUES (?1, ?2, ?3, ?4)
@@ -75,7 +82,7 @@ pub(crate) fn record_sync(
     };
     conn.execute(
         "UPDATE _sync_schedule SET last_sync_at = ?2, next_due_at = ?3 WHERE object = ?1",
-        params![entry.object, format_datetime(at), format_datetime(at + secs(entry.interval_secs))],
+        params![entry.object, format_datetime(at), format_datetime(after(at, entry.interval_secs))],
     )?;
     Ok(())
 }

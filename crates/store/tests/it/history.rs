@@ -144,3 +144,17 @@ fn schedule_tracks_due_objects() {
     fx.store.write(|tx| tx.remove_schedule("Contact")).unwrap();
     assert_eq!(fx.store.read(|r| r.schedule()).unwrap().len(), 1);
 }
+
+#[test]
+fn huge_intervals_saturate_instead_of_overflowing() {
+    let fx = Fixture::new();
+    fx.store
+        .write(|tx| {
+            tx.set_sync_interval("Account", u64::MAX, t(0))?;
+            tx.record_scheduled_sync("Account", t(1))
+        })
+        .unwrap();
+    assert!(fx.store.read(|r| r.due_objects(t(59))).unwrap().is_empty());
+    let unknown = fx.store.write(|tx| tx.add_sync_event_records(12345, &[line(1)]));
+    assert!(matches!(unknown, Err(store::StoreError::NoSuchEvent(12345))));
+}

@@ -235,3 +235,29 @@ fn a_large_page_of_records_is_written_in_one_transaction() {
     assert_eq!(again.updated.len(), 2000);
     assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2000);
 }
+
+#[test]
+fn readers_on_other_threads_never_fail_while_a_sync_writes() {
+    let fx = Fixture::new();
+    let store = std::sync::Arc::new(fx.store);
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            for batch in 0..40u64 {
+                let page: Vec<_> =
+                    (batch * 25 + 1..=batch * 25 + 25).map(|n| account(n, "W")).collect();
+                store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+            }
+        })
+    };
+    // Each read sees a whole number of committed pages, never a partial one.
+    let mut last = 0;
+    while !writer.is_finished() {
+        let n = store.read(|r| r.count("Account")).unwrap();
+        assert_eq!(n % 25, 0, "a reader saw part of a transaction");
+        assert!(n >= last);
+        last = n;
+    }
+    writer.join().unwrap();
+    assert_eq!(store.read(|r| r.count("Account")).unwrap(), 1000);
+}
