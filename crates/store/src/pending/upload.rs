@@ -54,6 +54,14 @@ pub(crate) fn mark_failed(
 ) -> Result<(), StoreError> {
     let mut c = get(conn, seq)?;
     require_state(&c, &[ChangeState::Uploading], "fail")?;
+    if c.op == ChangeOp::Delete && is_local_id(&c.record_id) {
+        // A create the user deleted while it was in flight, and the server refused it:
+        // the record never existed there, so nothing is left to do.
+        remove(conn, seq)?;
+        delete_row(conn, &c.object, &c.record_id)?;
+        tracing::debug!(seq, "refused create of a record deleted meanwhile dropped");
+        return Ok(());
+    }
     c.state = ChangeState::Failed;
     c.error = Some(error);
     c.inflight = None;

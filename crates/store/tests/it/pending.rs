@@ -411,3 +411,41 @@ fn an_edit_fixes_a_failed_change_back_into_the_queue() {
     assert_eq!((c.state, c.error), (ChangeState::Waiting, None));
     assert_eq!(c.base["Name"], json!("Acme"));
 }
+
+#[test]
+fn a_create_deleted_while_uploading_is_deleted_on_the_server_afterwards() {
+    let fx = Fixture::new();
+    let out = edit(&fx, None, ChangeOp::Create, json!({"Name": "Short-lived"}));
+    let seq = out.seq.unwrap();
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    assert_eq!(edit(&fx, Some(&out.record_id), ChangeOp::Delete, json!({})).seq, Some(seq));
+    assert!(get(&fx, &out.record_id).is_none());
+
+    // The create lands: the delete is what is left to send, on the server id.
+    let server = account_id(9);
+    fx.store
+        .write(|tx| {
+            tx.remap_id(&out.record_id, &server, t(3))?;
+            tx.complete(seq, t(3))
+        })
+        .unwrap();
+    let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
+    assert_eq!(
+        (c.op, c.state, c.record_id.as_str()),
+        (ChangeOp::Delete, ChangeState::Waiting, server.as_str())
+    );
+}
+
+#[test]
+fn a_refused_create_deleted_while_uploading_leaves_nothing() {
+    let fx = Fixture::new();
+    let out = edit(&fx, None, ChangeOp::Create, json!({"Name": "Short-lived"}));
+    let seq = out.seq.unwrap();
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    edit(&fx, Some(&out.record_id), ChangeOp::Delete, json!({}));
+    fx.store
+        .write(|tx| tx.mark_failed(seq, json!({"errorCode": "REQUIRED_FIELD_MISSING"}), t(3)))
+        .unwrap();
+    assert!(all(&fx).is_empty());
+    assert!(fx.store.read(|r| r.record_flags("Account", &out.record_id)).unwrap().is_none());
+}
