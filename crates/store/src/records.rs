@@ -336,8 +336,27 @@ pub(crate) fn count(
     Ok(n as u64)
 }
 
-/// Count and hash of the server ids stored in `from_id..=to_id`: rows the server knows
-/// about, so local-only creates and rows that left scope are not counted.
+/// The server ids stored in `from_id..=to_id`, in id order: rows the server knows about,
+/// so local-only creates and rows that left scope are not listed.
+pub(crate) fn server_ids_in_range(
+    conn: &Connection,
+    catalog: &ObjectCatalog,
+    object: &str,
+    from_id: &str,
+    to_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let table = &catalog.require(object)?.name;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT \"Id\" FROM \"{table}\" WHERE \"Id\" >= ?1 AND \"Id\" <= ?2
+         AND \"_local_only\" = 0 AND \"_scope_left\" = 0 ORDER BY \"Id\""
+    ))?;
+    let ids = stmt
+        .query_map([norm_id(from_id), norm_id(to_id)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Count and hash of [`server_ids_in_range`].
 pub(crate) fn id_range_checksum(
     conn: &Connection,
     catalog: &ObjectCatalog,
@@ -345,14 +364,7 @@ pub(crate) fn id_range_checksum(
     from_id: &str,
     to_id: &str,
 ) -> Result<IdRangeChecksum, StoreError> {
-    let table = &catalog.require(object)?.name;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT \"Id\" FROM \"{table}\" WHERE \"Id\" >= ?1 AND \"Id\" <= ?2
-         AND \"_local_only\" = 0 AND \"_scope_left\" = 0"
-    ))?;
-    let ids: Vec<String> = stmt
-        .query_map([norm_id(from_id), norm_id(to_id)], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let ids = server_ids_in_range(conn, catalog, object, from_id, to_id)?;
     Ok(id_checksum(ids.iter().map(String::as_str)))
 }
 
