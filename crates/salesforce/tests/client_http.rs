@@ -559,3 +559,38 @@ async fn replication_windows() {
     let err = client.updated("Contact", end, start).await.unwrap_err();
     assert_eq!(err.error_code(), Some("INVALID_REPLICATION_DATE"));
 }
+
+#[tokio::test]
+async fn concurrent_expired_calls_refresh_only_once() {
+    let server = serve(|r| match r.path.as_str() {
+        "/services/oauth2/token" => {
+            let url = format!("http://{}", r.header("host").unwrap());
+            Response::json(200, token_body(&url, "00Dxx!new", Some("refresh-2")))
+        }
+        _ if bearer(r) == "00Dxx!new" => empty_page(),
+        _ => expired(),
+    })
+    .await;
+    let client = Client::new(
+        session(&server.url, "00Dxx!old", Some("refresh-1")),
+        config(&server.url, Relogin::RefreshTokenOnly),
+    )
+    .unwrap();
+    let changes = Arc::new(Mutex::new(0));
+    let counter = changes.clone();
+    client.on_session_change(Box::new(move |_| *counter.lock().unwrap() += 1));
+
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.query("SELECT Id FROM Account").await })
+        })
+        .collect();
+    for call in calls {
+        assert!(call.await.unwrap().unwrap().done);
+    }
+    let token_calls =
+        server.requests().iter().filter(|r| r.path == "/services/oauth2/token").count();
+    assert_eq!(token_calls, 1);
+    assert_eq!(*changes.lock().unwrap(), 1);
+}

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::auth::{content_type, decode_json, not_json};
+use super::decode::{content_type, decode_json, not_json};
 use super::{ApiUsage, Client, Error, Session};
 use crate::wire::ApiError;
 
