@@ -101,7 +101,11 @@ impl Client {
             request = request.json(body);
         }
 
-        let response = request.send().await.map_err(|e| Error::Network(e.without_url()))?;
+        let response = request.send().await.map_err(|e| {
+            let e = e.without_url();
+            tracing::debug!(method = %call.method, path = %call.path, error = %e, "salesforce call failed");
+            Error::Network(e)
+        })?;
         let status = response.status().as_u16();
         tracing::debug!(method = %call.method, path = %call.path, status, "salesforce call");
         let usage = response

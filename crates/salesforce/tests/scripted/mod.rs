@@ -2,6 +2,9 @@
 //! a closure, so a test can produce answers no real org gives on purpose (proxy pages,
 //! truncated bodies, expired tokens at a chosen moment).
 
+// Each test binary uses a different part of this harness.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
