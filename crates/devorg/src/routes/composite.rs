@@ -1,0 +1,8 @@
+//! Composite.
+
+use crate::error::ApiError;
+use crate::http::Session;
+
+pub async fn composite(_s: Session) -> ApiError {
+    ApiError::not_found()
+}
