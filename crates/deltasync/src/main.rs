@@ -1,1 +1,35 @@
-fn main() {}
+//! The `deltasync` binary: a thin command-line shell over the engine, the app and devorg.
+//!
+//! Each subcommand lives in its own module under `commands/`; `cli` declares the arguments
+//! and `logging` sets up `tracing` once for the whole process.
+
+mod cli;
+mod commands;
+mod logging;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let _guard = match logging::init(&cli.global) {
+        Ok(guard) => guard,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -65,8 +65,7 @@ impl SfId {
     /// Builds an id from a key prefix, a pod/instance pair of characters and a counter.
     /// The counter is written in base 62 into the last nine characters.
     pub fn from_parts(key_prefix: &str, instance: &str, counter: u64) -> SfId {
-        const BASE62: &[u8; 62] =
-            b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut id15 = [b'0'; 15];
         for (slot, b) in id15.iter_mut().zip(key_prefix.bytes().chain(instance.bytes()).take(6)) {
             *slot = b;

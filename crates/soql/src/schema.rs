@@ -126,9 +126,9 @@ impl ObjectSchema {
 
     /// The reference field whose relationship name is `name`, compared case-insensitively.
     pub fn parent_relationship(&self, name: &str) -> Option<&FieldSchema> {
-        self.fields.iter().find(|f| {
-            f.relationship_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(name))
-        })
+        self.fields
+            .iter()
+            .find(|f| f.relationship_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(name)))
     }
 
     /// The child relationship with this name, compared case-insensitively.

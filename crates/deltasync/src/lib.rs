@@ -1,0 +1,5 @@
+//! The parts of the `deltasync` binary that tests also drive in-process: the web app.
+//!
+//! `main.rs` and its `commands/` are the command-line shell over these and the library crates.
+
+pub mod web;

@@ -1,0 +1,6 @@
+//! Shared helpers for the binary's integration tests.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+pub mod webdriver;
