@@ -100,7 +100,10 @@ pub fn router(org: AppState) -> Router {
             &format!("{D}/composite/sobjects"),
             post(collections::create).patch(collections::update).delete(collections::delete),
         )
-        .route(&format!("{D}/composite/sobjects/{{object}}"), post(collections::retrieve))
+        .route(
+            &format!("{D}/composite/sobjects/{{object}}"),
+            post(collections::retrieve).get(collections::retrieve_get),
+        )
         .route(&format!("{D}/composite/sobjects/{{object}}/{{field}}"), patch(collections::upsert))
         .route(&format!("{D}/limits"), get(limits::limits))
         .route("/services/oauth2/token", post(oauth::token))
