@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod profile;
+pub mod scope;
 
 #[cfg(test)]
 mod test_schema;
