@@ -13,15 +13,21 @@ use crate::lexer::{Token, TokenKind, tokenize};
 /// they were written in.
 pub fn parse(text: &str) -> Result<Query, SoqlError> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser { tokens, at: 0, nesting: 0 };
     let query = p.query(0)?;
     p.expect_eof()?;
     Ok(query)
 }
 
+/// How deeply `NOT` and parentheses may nest in a condition, so that hostile input
+/// cannot exhaust the stack of the parser, the printer or the compiler.
+const MAX_NESTING: u32 = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// The current `NOT` / parenthesis nesting of the condition being parsed.
+    nesting: u32,
 }
 
 /// How deeply nested a query is: 0 top level, 1 a child or semi-join subquery.
@@ -217,15 +223,25 @@ impl Parser {
     }
 
     fn unary(&mut self, depth: Depth) -> Result<Condition, SoqlError> {
-        if self.eat_keyword("NOT") {
-            return Ok(Condition::Not(Box::new(self.unary(depth)?)));
+        let is_not = self.is_keyword("NOT");
+        if !is_not && self.peek().kind != TokenKind::LParen {
+            return self.comparison(depth);
         }
-        if self.eat(&TokenKind::LParen) {
-            let inner = self.condition(depth)?;
-            self.expect(&TokenKind::RParen)?;
-            return Ok(inner);
+        if self.nesting >= MAX_NESTING {
+            return Err(SoqlError::malformed(
+                "conditions are nested too deeply",
+                Some(self.peek().position),
+            ));
         }
-        self.comparison(depth)
+        self.nesting += 1;
+        self.bump();
+        let result = if is_not {
+            self.unary(depth).map(|c| Condition::Not(Box::new(c)))
+        } else {
+            self.condition(depth).and_then(|c| self.expect(&TokenKind::RParen).map(|()| c))
+        };
+        self.nesting -= 1;
+        result
     }
 
     fn comparison(&mut self, depth: Depth) -> Result<Condition, SoqlError> {

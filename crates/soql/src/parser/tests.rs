@@ -144,3 +144,16 @@ fn rejects_nesting_beyond_one_level() {
     let e = parse("SELECT (SELECT (SELECT Id FROM C) FROM B) FROM A").unwrap_err();
     assert_eq!(e.position, Some(Position::new(1, 16)));
 }
+
+#[test]
+fn rejects_hostile_nesting_without_overflowing() {
+    let deep =
+        format!("SELECT Id FROM A WHERE {}X = 1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let e = parse(&deep).unwrap_err();
+    assert_eq!(e.message, "conditions are nested too deeply");
+    assert_eq!(e.position, Some(Position::new(1, 24 + 64)));
+    let nots = format!("SELECT Id FROM A WHERE {}X = 1", "NOT ".repeat(100_000));
+    assert_eq!(parse(&nots).unwrap_err().kind, ErrorKind::MalformedQuery);
+    let fine = format!("SELECT Id FROM A WHERE {}X = 1{}", "(".repeat(64), ")".repeat(64));
+    assert!(parse(&fine).is_ok());
+}

@@ -1,0 +1,189 @@
+//! Opening the encrypted database, the writer connection and the pool of reader connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use soql::schema::ObjectSchema;
+
+use crate::lock::InstanceLock;
+use crate::migrate::{SCHEMA_VERSION, migrate_to};
+use crate::objects::{self, ObjectCatalog};
+use crate::tx::{Reader, WriteTx};
+use crate::{StoreError, StoreKey};
+
+/// How long a statement waits for another connection's lock before failing with `Busy`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// At most this many idle reader connections are kept open.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The device's local store. It is `Send + Sync`: share it behind an `Arc`. Writes are
+/// serialized on one connection; reads use their own connections, so they proceed while a
+/// sync writes (WAL mode) and always see a committed state.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    key: StoreKey,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    catalog: RwLock<Arc<ObjectCatalog>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves the connection usable: its transaction was
+    // rolled back when the guard's transaction dropped.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Opens one connection and proves the key opens the file.
+fn connect(path: &Path, key: &StoreKey, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    // SQLCipher's own log would print decryption failures to stderr; errors come back as codes.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))
+        .map_err(|e| open_error(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // SQLCipher only reads the file on first use: a wrong key shows up here.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| open_error(path, e))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}
+
+fn open_error(path: &Path, err: rusqlite::Error) -> StoreError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::WrongKey { path: path.to_owned() },
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path: path.to_owned() }
+        }
+        _ => StoreError::from(err),
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` with `key`: sets the key, WAL mode, foreign
+    /// keys and the busy timeout, then migrates the schema to the current version.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        Store::open_at_version(path, key, SCHEMA_VERSION)
+    }
+
+    /// Opens the store migrating only up to `version`: lets tests build databases as
+    /// earlier versions of this program left them.
+    #[doc(hidden)]
+    pub fn open_at_version(path: &Path, key: &StoreKey, version: i64) -> Result<Store, StoreError> {
+        let mut conn = connect(path, key, false)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| open_error(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::debug!(mode, "journal mode is not WAL");
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        migrate_to(&mut conn, version).map_err(|e| match e {
+            StoreError::Busy => StoreError::Locked { path: path.to_owned() },
+            other => other,
+        })?;
+        let catalog =
+            if version >= 1 { objects::load_catalog(&conn)? } else { ObjectCatalog::default() };
+        tracing::info!(path = %path.display(), objects = catalog.names().len(), "store opened");
+        Ok(Store {
+            path: path.to_owned(),
+            key: key.clone(),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            catalog: RwLock::new(Arc::new(catalog)),
+        })
+    }
+
+    /// Takes the exclusive instance lock on a data directory (see [`InstanceLock`]).
+    pub fn lock_exclusive(dir: &Path) -> Result<InstanceLock, StoreError> {
+        InstanceLock::acquire(dir)
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(lock(&self.writer).query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// A snapshot of the registered objects (implements `soql::schema::Catalog`).
+    pub fn catalog(&self) -> Arc<ObjectCatalog> {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Registers an object: creates its table (or adds missing columns), its indexes on
+    /// reference fields, `SystemModstamp` and `indexed_fields`, and saves its schema.
+    pub fn ensure_object(
+        &self,
+        schema: &ObjectSchema,
+        indexed_fields: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        objects::ensure_object(&tx, schema, indexed_fields)?;
+        let stored = objects::stored_schema(&tx, &schema.name)?;
+        tx.commit()?;
+
+        // Prepare, then apply: the catalog changes only after the commit.
+        let mut next = (*self.catalog()).clone();
+        next.insert(stored.unwrap_or_else(|| schema.clone()));
+        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction: everything it writes (records, pending changes,
+    /// cursors, history) commits together, or nothing does if it returns an error.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let catalog = self.catalog();
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut wtx = WriteTx::new(tx, catalog);
+        let value = f(&mut wtx)?;
+        wtx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` over a consistent snapshot on a reader connection; it never waits for a
+    /// write in progress.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let catalog = self.catalog();
+        let mut conn = match lock(&self.readers).pop() {
+            Some(c) => c,
+            None => {
+                let c = connect(&self.path, &self.key, true)?;
+                c.execute_batch("PRAGMA query_only = ON;")?;
+                c
+            }
+        };
+        let result = {
+            let tx = conn.transaction()?;
+            let value = f(&Reader::new(&tx, &catalog));
+            tx.finish()?;
+            value
+        };
+        let mut idle = lock(&self.readers);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}

@@ -1,0 +1,267 @@
+//! The handles a caller works through: [`WriteTx`] inside [`crate::Store::write`] and
+//! [`Reader`] inside [`crate::Store::read`] (or [`WriteTx::read`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction};
+use serde_json::Value;
+
+use crate::cursor::{self, SyncCursor};
+use crate::objects::ObjectCatalog;
+use crate::pending::{self, ChangeOp, EditOutcome, PendingChange, PendingFilter, Resolution};
+use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
+use crate::{StoreError, kv};
+
+/// Read access to a consistent state of the store.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    conn: &'a Connection,
+    catalog: &'a ObjectCatalog,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(conn: &'a Connection, catalog: &'a ObjectCatalog) -> Reader<'a> {
+        Reader { conn, catalog }
+    }
+
+    /// The registered objects.
+    pub fn catalog(&self) -> &'a ObjectCatalog {
+        self.catalog
+    }
+
+    /// The record as the user sees it (local edits applied); `None` if absent or deleted locally.
+    pub fn get_record(&self, object: &str, id: &str) -> Result<Option<Record>, StoreError> {
+        records::get_record(self.conn, self.catalog, object, id)
+    }
+
+    /// The bookkeeping flags of a stored row, deleted or not.
+    pub fn record_flags(&self, object: &str, id: &str) -> Result<Option<RecordFlags>, StoreError> {
+        records::record_flags(self.conn, self.catalog, object, id)
+    }
+
+    /// Every stored id of the object (including rows deleted locally), in id order.
+    pub fn record_ids(&self, object: &str) -> Result<Vec<String>, StoreError> {
+        records::record_ids(self.conn, self.catalog, object)
+    }
+
+    /// The number of records the user sees.
+    pub fn count(&self, object: &str) -> Result<u64, StoreError> {
+        records::count(self.conn, self.catalog, object)
+    }
+
+    /// Count and hash of the server ids stored in `from_id..=to_id` (both inclusive);
+    /// compare with [`records::id_checksum`] over the server's ids in the same range.
+    pub fn id_range_checksum(
+        &self,
+        object: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<IdRangeChecksum, StoreError> {
+        records::id_range_checksum(self.conn, self.catalog, object, from_id, to_id)
+    }
+
+    /// The pending change with this sequence number.
+    pub fn pending_change(&self, seq: i64) -> Result<PendingChange, StoreError> {
+        pending::get(self.conn, seq)
+    }
+
+    /// The change queued for a record, if any.
+    pub fn pending_for_record(
+        &self,
+        object: &str,
+        id: &str,
+    ) -> Result<Option<PendingChange>, StoreError> {
+        let table = &self.catalog.require(object)?.name;
+        pending::for_record(self.conn, table, &records::norm_id(id))
+    }
+
+    /// Pending changes in upload order.
+    pub fn pending_changes(
+        &self,
+        filter: &PendingFilter,
+    ) -> Result<Vec<PendingChange>, StoreError> {
+        pending::list(self.conn, filter)
+    }
+
+    /// The object's sync cursor.
+    pub fn cursor(&self, object: &str) -> Result<Option<SyncCursor>, StoreError> {
+        cursor::get(self.conn, object)
+    }
+
+    /// Every sync cursor.
+    pub fn cursors(&self) -> Result<Vec<SyncCursor>, StoreError> {
+        cursor::all(self.conn)
+    }
+
+    /// A stored setting or session value.
+    pub fn kv_get(&self, key: &str) -> Result<Option<Value>, StoreError> {
+        kv::get(self.conn, key)
+    }
+}
+
+/// One write transaction. Dropped without commit (the closure returned an error), it rolls back.
+#[derive(Debug)]
+pub struct WriteTx<'c> {
+    tx: Transaction<'c>,
+    catalog: Arc<ObjectCatalog>,
+}
+
+impl<'c> WriteTx<'c> {
+    pub(crate) fn new(tx: Transaction<'c>, catalog: Arc<ObjectCatalog>) -> WriteTx<'c> {
+        WriteTx { tx, catalog }
+    }
+
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Reads inside this transaction (seeing its uncommitted writes).
+    pub fn read(&self) -> Reader<'_> {
+        Reader::new(&self.tx, &self.catalog)
+    }
+
+    /// Writes downloaded records. A record with a pending change keeps its pending fields'
+    /// local values; the outcome lists which fields were kept.
+    pub fn upsert_records(
+        &mut self,
+        object: &str,
+        records: &[Record],
+    ) -> Result<UpsertOutcome, StoreError> {
+        records::upsert_records(&self.tx, &self.catalog, object, records)
+    }
+
+    /// Removes records the server no longer has (or that left the sync scope). Records with
+    /// pending changes are kept and flagged instead; the outcome lists them.
+    pub fn delete_records(
+        &mut self,
+        object: &str,
+        ids: &[&str],
+    ) -> Result<RemoveOutcome, StoreError> {
+        records::delete_records(&self.tx, &self.catalog, object, ids)
+    }
+
+    /// Sets the engine's scope bits on a stored row.
+    pub fn set_scope_flags(
+        &mut self,
+        object: &str,
+        id: &str,
+        flags: i64,
+    ) -> Result<(), StoreError> {
+        let table = &self.catalog.require(object)?.name;
+        self.tx.execute(
+            &format!("UPDATE \"{table}\" SET _scope_flags = ?2 WHERE \"Id\" = ?1"),
+            rusqlite::params![records::norm_id(id), flags],
+        )?;
+        Ok(())
+    }
+
+    /// A local edit: changes the row and queues the change for upload, coalescing with the
+    /// record's queued change. For `Create`, `record_id` may be `None` to get a new local id.
+    pub fn record_edit(
+        &mut self,
+        object: &str,
+        record_id: Option<&str>,
+        op: ChangeOp,
+        fields: &Record,
+        now: DateTime<Utc>,
+    ) -> Result<EditOutcome, StoreError> {
+        pending::record_edit(&self.tx, &self.catalog, object, record_id, op, fields, now)
+    }
+
+    /// Gives a record created offline its server id everywhere it appears.
+    pub fn remap_id(
+        &mut self,
+        local_id: &str,
+        server_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        pending::remap_id(&self.tx, &self.catalog, local_id, server_id, now)
+    }
+
+    /// Marks a waiting change as being uploaded and returns it.
+    pub fn mark_uploading(
+        &mut self,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<PendingChange, StoreError> {
+        pending::mark_uploading(&self.tx, seq, now)
+    }
+
+    /// Puts an uploading change back to waiting after a transient failure.
+    pub fn mark_waiting(&mut self, seq: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        pending::mark_waiting(&self.tx, seq, now)
+    }
+
+    /// Parks an uploading change as failed with the server's error.
+    pub fn mark_failed(
+        &mut self,
+        seq: i64,
+        error: Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        pending::mark_failed(&self.tx, seq, error, now)
+    }
+
+    /// Parks an uploading change as a conflict with the server's current values.
+    pub fn mark_conflict(
+        &mut self,
+        seq: i64,
+        server_values: &Record,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        pending::mark_conflict(&self.tx, seq, server_values, now)
+    }
+
+    /// Settles a conflict; returns the change's seq if something is left to upload.
+    pub fn resolve(
+        &mut self,
+        seq: i64,
+        choices: &BTreeMap<String, Resolution>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        pending::resolve(&self.tx, &self.catalog, seq, choices, now)
+    }
+
+    /// Drops a change and undoes it locally.
+    pub fn discard(&mut self, seq: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        pending::discard(&self.tx, &self.catalog, seq, now)
+    }
+
+    /// Puts a failed or blocked change back in the queue.
+    pub fn retry(&mut self, seq: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        pending::retry(&self.tx, seq, now)
+    }
+
+    /// Records the server's acceptance of an uploading change.
+    pub fn complete(&mut self, seq: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        pending::complete(&self.tx, &self.catalog, seq, now)
+    }
+
+    /// Sets the value a create is upserted by.
+    pub fn set_external_id_value(&mut self, seq: i64, value: &str) -> Result<(), StoreError> {
+        pending::set_external_id_value(&self.tx, seq, value)
+    }
+
+    /// Saves the object's sync cursor, committing with the rows written in this transaction.
+    pub fn set_cursor(&mut self, cursor: &SyncCursor) -> Result<(), StoreError> {
+        cursor::set(&self.tx, cursor)
+    }
+
+    /// Forgets the object's cursor (the next sync downloads it in full).
+    pub fn clear_cursor(&mut self, object: &str) -> Result<(), StoreError> {
+        cursor::clear(&self.tx, object)
+    }
+
+    /// Stores a setting or session value.
+    pub fn kv_set(&mut self, key: &str, value: &Value) -> Result<(), StoreError> {
+        kv::set(&self.tx, key, value)
+    }
+
+    /// Deletes a setting; returns whether it existed.
+    pub fn kv_delete(&mut self, key: &str) -> Result<bool, StoreError> {
+        kv::delete(&self.tx, key)
+    }
+}

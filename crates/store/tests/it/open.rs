@@ -1,0 +1,180 @@
+//! Opening, keys, encryption at rest, migrations, locking and concurrent reads.
+
+use serde_json::json;
+use store::migrate::SCHEMA_VERSION;
+use store::{Store, StoreError, StoreKey};
+
+use crate::{Fixture, account, account_id, account_schema, field, t};
+
+#[test]
+fn wrong_key_is_reported_as_such() {
+    let fx = Fixture::new();
+    let path = fx.path();
+    drop(fx.store);
+    let err = Store::open(&path, &StoreKey::generate()).unwrap_err();
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
+    assert_eq!(err.to_string(), format!("the store key does not open {}", path.display()));
+    Store::open(&path, &fx.key).unwrap();
+}
+
+#[test]
+fn file_on_disk_contains_no_plaintext() {
+    let fx = Fixture::new();
+    let secret_name = "Plaintext-Canary-Account-7f3a";
+    let token = "00Dxx0000000001!SecretAccessToken-canary";
+    fx.store
+        .write(|tx| {
+            tx.upsert_records("Account", &[account(1, secret_name)])?;
+            tx.kv_set("session", &json!({"access_token": token}))
+        })
+        .unwrap();
+    // Look at the WAL before and after the checkpoint a close does.
+    let wal = fx.dir.path().join("store.db-wal");
+    let mut files = vec![std::fs::read(&wal).unwrap_or_default()];
+    let path = fx.path();
+    drop(fx.store);
+    files.push(std::fs::read(&path).unwrap());
+    files.push(std::fs::read(&wal).unwrap_or_default());
+    for bytes in files {
+        for needle in [secret_name, token, "Energy", "CREATE TABLE", "SQLite format 3"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "'{needle}' found in plaintext on disk"
+            );
+        }
+    }
+    // And the data is still there with the key.
+    let store = Store::open(&path, &fx.key).unwrap();
+    let got = store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(got["Name"], json!(secret_name));
+}
+
+#[test]
+fn migrates_from_each_earlier_version() {
+    for version in 0..SCHEMA_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let key = StoreKey::generate();
+        {
+            let old = Store::open_at_version(&path, &key, version).unwrap();
+            assert_eq!(old.schema_version().unwrap(), version);
+            if version >= 1 {
+                old.ensure_object(&account_schema(), &[]).unwrap();
+                old.write(|tx| {
+                    tx.upsert_records("Account", &[account(1, "Kept")])?;
+                    tx.kv_set("settings", &json!({"theme": "dark"}))
+                })
+                .unwrap();
+            }
+        }
+        let store = Store::open(&path, &key).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION, "from version {version}");
+        if version >= 1 {
+            let got = store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
+            assert_eq!(got["Name"], json!("Kept"), "from version {version}");
+            assert_eq!(
+                store.read(|r| r.kv_get("settings")).unwrap(),
+                Some(json!({"theme": "dark"}))
+            );
+        }
+        // The newest tables work after migrating.
+        store.ensure_object(&account_schema(), &[]).unwrap();
+        store
+            .write(|tx| {
+                tx.set_cursor(&store::SyncCursor { object: "Account".into(), ..Default::default() })
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_newer_file_is_refused() {
+    let fx = Fixture::new();
+    let path = fx.path();
+    drop(fx.store);
+    {
+        let conn = rusqlite_open(&path, &fx.key);
+        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1)).unwrap();
+    }
+    let err = Store::open(&path, &fx.key).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
+}
+
+fn rusqlite_open(path: &std::path::Path, key: &StoreKey) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).unwrap();
+    conn
+}
+
+#[test]
+fn catalog_survives_restart_and_grows_columns() {
+    let fx = Fixture::new();
+    let mut grown = account_schema();
+    grown.fields.push(field("Rating", soql::schema::FieldType::Picklist));
+    fx.store.ensure_object(&grown, &["Rating"]).unwrap();
+    fx.store
+        .write(|tx| {
+            let mut a = account(1, "Acme");
+            a.insert("Rating".into(), json!("Hot"));
+            tx.upsert_records("Account", &[a])
+        })
+        .unwrap();
+    let fx = fx.reopen();
+    let catalog = fx.store.catalog();
+    use soql::schema::Catalog;
+    let acc = catalog.object("account").unwrap();
+    assert!(acc.field("Rating").is_some());
+    assert_eq!(acc.child_relationship("contacts").unwrap().child_object, "Contact");
+    assert_eq!(
+        catalog.object("Contact").unwrap().parent_relationship("Account").unwrap().name,
+        "AccountId"
+    );
+    let got = fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(got["Rating"], json!("Hot"));
+}
+
+#[test]
+fn bad_object_names_are_refused() {
+    let fx = Fixture::new();
+    let mut bad = account_schema();
+    bad.name = "Account\"; DROP TABLE x; --".into();
+    assert!(matches!(fx.store.ensure_object(&bad, &[]), Err(StoreError::InvalidSchema(_))));
+    let mut bad = account_schema();
+    bad.name = "_objects".into();
+    assert!(matches!(fx.store.ensure_object(&bad, &[]), Err(StoreError::InvalidSchema(_))));
+    assert!(matches!(
+        fx.store.ensure_object(&account_schema(), &["NoSuchField"]),
+        Err(StoreError::InvalidSchema(_))
+    ));
+}
+
+#[test]
+fn exclusive_lock_excludes_a_second_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = Store::lock_exclusive(dir.path()).unwrap();
+    assert!(matches!(Store::lock_exclusive(dir.path()), Err(StoreError::Locked { .. })));
+    drop(lock);
+    Store::lock_exclusive(dir.path()).unwrap();
+}
+
+#[test]
+fn reads_proceed_during_a_write_and_see_committed_state() {
+    let fx = Fixture::new();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Before")]).map(drop)).unwrap();
+    fx.store
+        .write(|tx| {
+            tx.upsert_records("Account", &[account(1, "During"), account(2, "New")])?;
+            // Inside the transaction the write is visible...
+            assert_eq!(tx.read().count("Account")?, 2);
+            // ...while a reader (another connection) still sees the committed state.
+            let name = fx.store.read(|r| r.get_record("Account", &account_id(1)))?.unwrap()["Name"]
+                .clone();
+            assert_eq!(name, json!("Before"));
+            assert_eq!(fx.store.read(|r| r.count("Account"))?, 1);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2);
+    let _ = t(0);
+}
