@@ -131,6 +131,19 @@ impl ObjectScope {
         self.query(self.field_items(), None, extra).to_string()
     }
 
+    /// The ids of records whose lookup `field` points at one of `parent_ids` and that
+    /// meet `filter`.
+    pub fn ids_by_parents_query(
+        &self,
+        field: &str,
+        parent_ids: &[String],
+        filter: Option<&Condition>,
+    ) -> String {
+        let mut extra = vec![in_list(field, parent_ids)];
+        extra.extend(filter.cloned());
+        self.query(vec![SelectItem::Field(path("Id"))], None, extra).to_string()
+    }
+
     /// The ids of records in the server scope with `low <= Id < high` (either end open
     /// when `None`), for comparing id sets with the store; `None` without server rules.
     pub fn ids_in_range_query(&self, low: Option<&str>, high: Option<&str>) -> Option<String> {

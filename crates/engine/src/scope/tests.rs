@@ -13,7 +13,7 @@ fn field_service() -> ScopePlan {
     plan(&profile, USER).unwrap()
 }
 
-const SA_SCOPE: &str = "OwnerId = '005000000000001AAA' AND SchedStartTime >= LAST_N_DAYS:7 \
+const SA_SCOPE: &str = "Technician__c = '005000000000001AAA' AND SchedStartTime >= LAST_N_DAYS:7 \
                         AND SchedStartTime <= NEXT_N_DAYS:14";
 
 #[test]

@@ -38,7 +38,6 @@ pub(crate) async fn reconcile_object(
     let held = held_ids(store, &object)?;
     let held_sorted: Vec<String> = held.iter().cloned().collect();
     let mut candidates = BTreeSet::new();
-    let mut fetched = BTreeMap::new();
 
     // The server-evaluated scope, range by range: equal counts skip the listing when no
     // held link can account for extra held records.
@@ -92,13 +91,11 @@ pub(crate) async fn reconcile_object(
                 );
                 let parents: Vec<String> = parents.into_iter().collect();
                 for chunk in parents.chunks(IDS_PER_QUERY) {
-                    for record in
-                        fetch_all(client, &scope.by_parents_query(field, chunk, filter)).await?
-                    {
+                    let listing = scope.ids_by_parents_query(field, chunk, filter);
+                    for record in fetch_all(client, &listing).await? {
                         let id = record_id(&object, &record)?;
                         if !held.contains(&id) {
-                            candidates.insert(id.clone());
-                            fetched.insert(id, record);
+                            candidates.insert(id);
                         }
                     }
                 }
@@ -118,7 +115,7 @@ pub(crate) async fn reconcile_object(
         let done = counts.new + counts.updated + counts.entered_scope;
         progress(SyncEvent::Progress { object: name.clone(), done, total: None });
     };
-    object_run.evaluate(candidates, fetched, &BTreeSet::new(), &mut report).await?;
+    object_run.evaluate(candidates, BTreeMap::new(), &BTreeSet::new(), &mut report).await?;
 
     // FIXME: held records that changed while the change log was out of reach keep their
     // old values until they change again; re-reading held ids with SystemModstamp past
