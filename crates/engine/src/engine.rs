@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::Duration;
 use salesforce::client::Client;
 use soql::schema::ObjectSchema;
 use store::Store;
@@ -13,13 +12,14 @@ use tracing::{info, warn};
 use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
-use crate::sync::decide::DEFAULT_OVERLAP;
+use crate::sync::decide::PrimePhase;
 use crate::sync::delta::DeltaOutcome;
-use crate::sync::evaluate::{ObjectChanges, RunChanges};
+use crate::sync::evaluate::RunChanges;
+use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    ObjectCounts, SyncError, SyncEvent, SyncKind, SyncReport, delta_object, prime_object,
-    reconcile_object,
+    Ctx, ObjectCounts, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport, delta_object,
+    prime_object, reconcile_object,
 };
 
 /// A progress callback.
@@ -33,7 +33,7 @@ pub struct Engine {
     plan: ScopePlan,
     clock: Arc<dyn Clock>,
     user_id: String,
-    overlap: Duration,
+    options: SyncOptions,
 }
 
 impl std::fmt::Debug for Engine {
@@ -98,16 +98,6 @@ fn ensure_tables(
     Ok(())
 }
 
-fn merge(run: &mut RunChanges, object: &str, changes: Option<ObjectChanges>) {
-    let Some(changes) = changes else { return };
-    let entry = run.entry(object.to_string()).or_default();
-    entry.arrived.extend(changes.arrived);
-    entry.removed.extend(changes.removed);
-    for (field, values) in changes.lookup_values {
-        entry.lookup_values.entry(field).or_default().extend(values);
-    }
-}
-
 impl Engine {
     /// Opens the engine: describes the profile's objects, validates the profile against
     /// them (all-or-nothing), plans scope for the session's user and makes sure the store
@@ -126,12 +116,22 @@ impl Engine {
         let plan = plan(&profile, &user_id)?;
         ensure_tables(&store, &profile, &schemas)?;
         info!(objects = plan.objects.len(), "engine open");
-        Ok(Engine { store, client, profile, plan, clock, user_id, overlap: DEFAULT_OVERLAP })
+        Ok(Engine { store, client, profile, plan, clock, user_id, options: SyncOptions::default() })
     }
 
-    /// Sets how far back each delta re-reads before its cursor (default five minutes).
-    pub fn set_overlap(&mut self, overlap: Duration) {
-        self.overlap = overlap;
+    /// Sets the overlap window and page size of download runs.
+    pub fn set_options(&mut self, options: SyncOptions) {
+        self.options = options;
+    }
+
+    fn ctx<'a>(&'a self, plan: &'a ScopePlan) -> Ctx<'a> {
+        Ctx {
+            client: &self.client,
+            store: &self.store,
+            plan,
+            clock: self.clock.as_ref(),
+            options: self.options,
+        }
     }
 
     /// The validated profile in force.
@@ -152,19 +152,11 @@ impl Engine {
     /// Primes every object not primed yet, resuming any priming that was interrupted.
     pub async fn prime(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
+        let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
         for scope in &self.plan.objects {
-            let counts = prime_object(
-                &self.client,
-                &self.store,
-                &self.plan,
-                scope,
-                self.clock.as_ref(),
-                &mut run,
-                progress,
-            )
-            .await?;
+            let counts = prime_object(&ctx, scope, &mut run, progress).await?;
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
@@ -188,67 +180,27 @@ impl Engine {
         let upload =
             upload_pending(&self.client, &self.store, &self.profile, self.clock.as_ref()).await?;
 
+        let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
-        let clock = self.clock.as_ref();
         for scope in &self.plan.objects {
             let primed = {
                 let cursor = self.store.read(|r| r.cursor(&scope.object))?;
-                crate::sync::prime::prime_state(cursor.as_ref())
-                    .is_some_and(|s| s.phase == crate::sync::decide::PrimePhase::Done)
+                prime_state(cursor.as_ref()).is_some_and(|s| s.phase == PrimePhase::Done)
             };
             let mut counts = ObjectCounts::default();
             if !primed {
-                counts.add(
-                    &prime_object(
-                        &self.client,
-                        &self.store,
-                        &self.plan,
-                        scope,
-                        clock,
-                        &mut run,
-                        progress,
-                    )
-                    .await?,
-                );
+                counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
             } else {
-                let mut reconcile = kind == SyncKind::Full;
-                let mut step = RunChanges::new();
-                std::mem::swap(&mut step, &mut run);
-                let outcome = delta_object(
-                    &self.client,
-                    &self.store,
-                    &self.plan,
-                    scope,
-                    clock,
-                    self.overlap,
-                    &mut step,
-                    progress,
-                )
-                .await;
-                let delta_changes = step.remove(&scope.object);
-                run = step;
-                merge(&mut run, &scope.object, delta_changes);
-                match outcome? {
-                    DeltaOutcome::Done(c) => counts.add(&c),
-                    DeltaOutcome::NeedsReconcile => reconcile = true,
-                }
+                let reconcile = match delta_object(&ctx, scope, &mut run, progress).await? {
+                    DeltaOutcome::Done(c) => {
+                        counts.add(&c);
+                        kind == SyncKind::Full
+                    }
+                    DeltaOutcome::NeedsReconcile => true,
+                };
                 if reconcile {
-                    let mut step = std::mem::take(&mut run);
-                    let c = reconcile_object(
-                        &self.client,
-                        &self.store,
-                        &self.plan,
-                        scope,
-                        clock,
-                        &mut step,
-                        progress,
-                    )
-                    .await;
-                    let changes = step.remove(&scope.object);
-                    run = step;
-                    merge(&mut run, &scope.object, changes);
-                    counts.add(&c?);
+                    counts.add(&reconcile_object(&ctx, scope, &mut run, progress).await?);
                 }
             }
             objects.insert(scope.object.clone(), counts);
@@ -302,16 +254,8 @@ impl Engine {
             if !primed {
                 continue;
             }
-            let counts = reconcile_object(
-                &self.client,
-                &self.store,
-                &new_plan,
-                scope,
-                self.clock.as_ref(),
-                &mut run,
-                progress,
-            )
-            .await?;
+            let ctx = self.ctx(&new_plan);
+            let counts = reconcile_object(&ctx, scope, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
         if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {

@@ -31,4 +31,4 @@ mod test_schema;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{Engine, ProfileChange, Progress};
 pub use sync::upload_step::{UploadCounts, upload_pending};
-pub use sync::{ObjectCounts, SyncError, SyncEvent, SyncKind, SyncReport};
+pub use sync::{ObjectCounts, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport};

@@ -4,21 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Duration;
 use salesforce::SfId;
-use salesforce::client::Client;
+use store::SyncCursor;
 use store::values::{format_datetime, parse_datetime};
-use store::{Store, SyncCursor};
 use tracing::{debug, info};
 
-use super::decide::{
-    DELETED_REACH, PAGE_SIZE, RemoveKind, StoreKind, UPDATED_REACH, replication_window,
-};
-use super::evaluate::{ObjectRun, RunChanges};
+use super::decide::{DELETED_REACH, RemoveKind, StoreKind, UPDATED_REACH, replication_window};
+use super::evaluate::{ObjectRun, RunChanges, merge_changes};
 use super::remote::{held_ids, record_id};
-use super::{ObjectCounts, SyncError, SyncEvent};
-use crate::clock::Clock;
-use crate::scope::{ObjectScope, ScopePlan, StampBound};
+use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
+use crate::scope::{ObjectScope, StampBound};
 
 /// The error code the replication API answers a window beyond its reach with.
 const INVALID_REPLICATION_DATE: &str = "INVALID_REPLICATION_DATE";
@@ -37,17 +32,13 @@ fn normalized(ids: impl IntoIterator<Item = String>) -> BTreeSet<String> {
 }
 
 /// Runs delta sync for one primed object whose cursor stands at `since`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn delta_object(
-    client: &Client,
-    store: &Store,
-    plan: &ScopePlan,
+    ctx: &Ctx<'_>,
     scope: &ObjectScope,
-    clock: &dyn Clock,
-    overlap: Duration,
     run: &mut RunChanges,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<DeltaOutcome, SyncError> {
+    let (client, store, clock, overlap) = (ctx.client, ctx.store, ctx.clock, ctx.options.overlap);
     let object = scope.object.clone();
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
     let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
@@ -55,7 +46,7 @@ pub(crate) async fn delta_object(
     };
     let now = clock.now();
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
-    let mut object_run = ObjectRun::new(client, store, plan, scope);
+    let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
 
     // Deletions since the cursor, from the replication log.
     let Some(window) = replication_window(since, now, overlap, DELETED_REACH) else {
@@ -98,7 +89,7 @@ pub(crate) async fn delta_object(
     // an overlap window; upserts are idempotent, so re-reading is harmless.
     let mut read_in_scope = BTreeSet::new();
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
-        let mut pager = client.query_pages(&soql, PAGE_SIZE);
+        let mut pager = client.query_pages(&soql, ctx.options.page_size);
         while let Some(page) = pager.next_page().await? {
             let held = held_ids(store, &object)?;
             let mut stores = Vec::with_capacity(page.records.len());
@@ -151,7 +142,7 @@ pub(crate) async fn delta_object(
     store.write(|tx| tx.set_cursor(&next))?;
 
     let counts = object_run.counts;
-    run.insert(object.clone(), object_run.changes);
+    merge_changes(run, &object, object_run.changes);
     info!(
         object = %object, new = counts.new, updated = counts.updated, deleted = counts.deleted,
         left = counts.left_scope, entered = counts.entered_scope, "delta done"

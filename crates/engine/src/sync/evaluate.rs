@@ -30,6 +30,16 @@ pub(crate) struct ObjectChanges {
 /// Changes per object in one run.
 pub(crate) type RunChanges = BTreeMap<String, ObjectChanges>;
 
+/// Adds `changes` to what `run` knows about `object`.
+pub(crate) fn merge_changes(run: &mut RunChanges, object: &str, changes: ObjectChanges) {
+    let entry = run.entry(object.to_string()).or_default();
+    entry.arrived.extend(changes.arrived);
+    entry.removed.extend(changes.removed);
+    for (field, values) in changes.lookup_values {
+        entry.lookup_values.entry(field).or_default().extend(values);
+    }
+}
+
 /// One object's share of a run: where it reads and writes, and what it changed.
 pub(crate) struct ObjectRun<'a> {
     pub client: &'a Client,

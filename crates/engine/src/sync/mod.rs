@@ -13,12 +13,36 @@ pub mod upload_step;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use delta::delta_object;
 pub(crate) use prime::prime_object;
 pub(crate) use reconcile::reconcile_object;
+
+/// Tuning of download runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// How far back each delta re-reads before its cursor.
+    pub overlap: Duration,
+    /// Records per query page (the server keeps it within 200..=2000).
+    pub page_size: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> SyncOptions {
+        SyncOptions { overlap: decide::DEFAULT_OVERLAP, page_size: decide::PAGE_SIZE }
+    }
+}
+
+/// What every download step works with.
+pub(crate) struct Ctx<'a> {
+    pub client: &'a salesforce::client::Client,
+    pub store: &'a store::Store,
+    pub plan: &'a crate::scope::ScopePlan,
+    pub clock: &'a dyn crate::clock::Clock,
+    pub options: SyncOptions,
+}
 
 /// What a sync run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,18 +5,17 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use salesforce::client::Client;
+use store::SyncCursor;
 use store::values::{format_datetime, parse_datetime};
-use store::{Store, SyncCursor};
 use tracing::{debug, info};
 
 use super::decide::{
-    IDS_PER_QUERY, PAGE_SIZE, PrimePhase, PrimeState, StoreKind, UPDATED_REACH, replication_window,
+    IDS_PER_QUERY, PrimePhase, PrimeState, StoreKind, UPDATED_REACH, replication_window,
 };
-use super::evaluate::{ObjectRun, RunChanges};
+use super::evaluate::{ObjectRun, RunChanges, merge_changes};
 use super::remote::{fetch_all, held_ids, held_lookup_values, record_id, record_stamp};
-use super::{ObjectCounts, SyncError, SyncEvent};
-use crate::clock::Clock;
-use crate::scope::{Cursor, HeldLink, ObjectScope, ScopePlan, StampBound};
+use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
+use crate::scope::{Cursor, HeldLink, ObjectScope, StampBound};
 
 /// The object's priming state, from its cursor row.
 pub(crate) fn prime_state(cursor: Option<&SyncCursor>) -> Option<PrimeState> {
@@ -61,14 +60,12 @@ pub(crate) async fn latest_covered(
 
 /// Primes `scope`'s object unless it is primed already; resumes an interrupted priming.
 pub(crate) async fn prime_object(
-    client: &Client,
-    store: &Store,
-    plan: &ScopePlan,
+    ctx: &Ctx<'_>,
     scope: &ObjectScope,
-    clock: &dyn Clock,
     run: &mut RunChanges,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<ObjectCounts, SyncError> {
+    let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
     let object = scope.object.clone();
     let cursor = store.read(|r| r.cursor(&object))?;
     let mut state = match prime_state(cursor.as_ref()) {
@@ -99,7 +96,7 @@ pub(crate) async fn prime_object(
         _ => None,
     };
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: state.total });
-    let mut object_run = ObjectRun::new(client, store, plan, scope);
+    let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
     let limit_left = |done: u64| scope.max_records.map(|m| m.saturating_sub(done));
 
     // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction.
@@ -108,7 +105,7 @@ pub(crate) async fn prime_object(
         if limit_left(state.done) != Some(0)
             && let Some(soql) = scope.page_query(bound.as_ref(), limit_left(state.done))
         {
-            let mut pager = client.query_pages(&soql, PAGE_SIZE);
+            let mut pager = client.query_pages(&soql, ctx.options.page_size);
             while let Some(page) = pager.next_page().await? {
                 let Some(last) = page.records.last() else { continue };
                 position = Some(Cursor {
@@ -166,7 +163,7 @@ pub(crate) async fn prime_object(
     let row = cursor_row(&object, &state, None, clock.now());
     store.write(|tx| tx.set_cursor(&row))?;
     let counts = object_run.counts;
-    run.insert(object.clone(), object_run.changes);
+    merge_changes(run, &object, object_run.changes);
     info!(object = %object, new = counts.new, "primed");
     progress(SyncEvent::ObjectFinished { object, counts });
     Ok(counts)

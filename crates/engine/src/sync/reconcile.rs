@@ -6,32 +6,28 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
-use salesforce::client::Client;
+use store::SyncCursor;
 use store::values::format_datetime;
-use store::{Store, SyncCursor};
 use tracing::{debug, info};
 
 use super::decide::{IDS_PER_QUERY, diff_ids, id_ranges, in_range};
-use super::evaluate::{ObjectRun, RunChanges};
+use super::evaluate::{ObjectRun, RunChanges, merge_changes};
 use super::prime::latest_covered;
 use super::remote::{fetch_all, held_ids, held_lookup_values, held_lookups, record_id};
-use super::{ObjectCounts, SyncError, SyncEvent};
-use crate::clock::Clock;
-use crate::scope::{HeldLink, ObjectScope, ScopePlan};
+use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
+use crate::scope::{HeldLink, ObjectScope};
 
 /// Held ids per range compared at once.
 const IDS_PER_RANGE: usize = 2000;
 
 /// Reconciles one object and moves its cursor to the point the server covers now.
 pub(crate) async fn reconcile_object(
-    client: &Client,
-    store: &Store,
-    plan: &ScopePlan,
+    ctx: &Ctx<'_>,
     scope: &ObjectScope,
-    clock: &dyn Clock,
     run: &mut RunChanges,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<ObjectCounts, SyncError> {
+    let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
     let object = scope.object.clone();
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
     let covered = latest_covered(client, &object, clock.now()).await?;
@@ -109,7 +105,7 @@ pub(crate) async fn reconcile_object(
         held.iter().filter(|id| !server_accepted.contains(*id) && !linked.contains(*id)).cloned(),
     );
 
-    let mut object_run = ObjectRun::new(client, store, plan, scope);
+    let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
     let name = object.clone();
     let mut report = |counts: &ObjectCounts| {
         let done = counts.new + counts.updated + counts.entered_scope;
@@ -131,7 +127,7 @@ pub(crate) async fn reconcile_object(
     };
     store.write(|tx| tx.set_cursor(&next))?;
     let counts = object_run.counts;
-    run.insert(object.clone(), object_run.changes);
+    merge_changes(run, &object, object_run.changes);
     info!(object = %object, left = counts.left_scope, entered = counts.entered_scope, deleted = counts.deleted, "reconciled");
     progress(SyncEvent::ObjectFinished { object, counts });
     Ok(counts)
