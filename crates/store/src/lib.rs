@@ -86,7 +86,8 @@
 //! - A download never overwrites a pending field and never removes a pending record: the
 //!   field keeps its local value (the server value is kept in the change's
 //!   `server_values`), and a removed record is flagged `_scope_left = 1`; once its change
-//!   completes or is discarded, the row goes.
+//!   completes or is discarded, the row goes. A downloaded value equal to the local one
+//!   settles that field: a change holds only what the server does not have yet.
 //! - A locally deleted record keeps its row with `_deleted = 1` until the delete is
 //!   uploaded, so discarding the delete restores it; the catalog's row filter hides such
 //!   rows from offline queries and `get_record` does not return them.

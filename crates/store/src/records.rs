@@ -33,6 +33,9 @@ pub struct MergedRecord {
     /// The fields whose downloaded values were not applied (their server values are kept
     /// with the pending change).
     pub fields: Vec<String>,
+    /// Pending fields whose downloaded value equals the local one: they left the change
+    /// (and the change went, if nothing was left).
+    pub settled: Vec<String>,
 }
 
 /// What [`crate::WriteTx::delete_records`] did.
@@ -135,23 +138,15 @@ pub(crate) fn upsert_records(
         let mut cols = record_columns(schema, record)?;
 
         // A pending change protects its fields: their server values go to the change.
-        if let Some(protected) = pending::protected_fields(conn, table, &id)? {
-            let mut merged = Vec::new();
-            let mut server_values = Record::new();
-            cols.retain(|(field, value)| {
-                if protected.contains(&field.name) {
-                    merged.push(field.name.clone());
-                    server_values
-                        .insert(field.name.clone(), sql_to_json(field.field_type, value.clone()));
-                    false
-                } else {
-                    true
-                }
-            });
-            if !merged.is_empty() {
-                pending::note_server_values(conn, table, &id, &server_values)?;
-                tracing::debug!(object = %table, fields = merged.len(), "download merged around pending fields");
-                outcome.merged.push(MergedRecord { id: id.clone(), fields: merged });
+        if let Some(merge) = pending::merge_download(conn, table, &id, &cols)? {
+            cols.retain(|(field, _)| !merge.protected.contains(&field.name));
+            if !merge.kept.is_empty() || !merge.settled.is_empty() {
+                tracing::debug!(object = %table, kept = merge.kept.len(), settled = merge.settled.len(), "download merged around pending fields");
+                outcome.merged.push(MergedRecord {
+                    id: id.clone(),
+                    fields: merge.kept,
+                    settled: merge.settled,
+                });
             }
         }
 
@@ -190,7 +185,7 @@ pub(crate) fn delete_records(
     let mut outcome = RemoveOutcome::default();
     for raw in ids {
         let id = norm_id(raw);
-        if pending::protected_fields(conn, table, &id)?.is_some() {
+        if pending::for_record(conn, table, &id)?.is_some() {
             conn.execute(
                 &format!("UPDATE \"{table}\" SET \"_scope_left\" = 1 WHERE \"Id\" = ?1"),
                 [&id],

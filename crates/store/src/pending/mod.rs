@@ -12,7 +12,8 @@
 //! | create  | delete   | nothing: entry and row go; if the create is uploading, the |
 //! |         |          | entry becomes a delete, sent once the create lands (or      |
 //! |         |          | dropped if the server refuses the create)                   |
-//! | update  | update   | one update; each field keeps the base of its first edit |
+//! | update  | update   | one update; each field keeps the base of its first edit, and |
+//! |         |          | a field set back to the server's value drops out            |
 //! | update  | delete   | delete (base kept, so discarding restores the record) |
 //! | delete  | any      | refused: the record is deleted |
 //!
@@ -29,6 +30,7 @@
 //! a record created offline; `remap_id` unblocks it once that record has its server id.
 //! `discard` works in every state but `uploading`.
 
+mod download;
 mod edit;
 mod queue;
 mod remap;
@@ -42,10 +44,9 @@ use serde_json::Value;
 
 use crate::records::Record;
 
+pub(crate) use download::merge_download;
 pub(crate) use edit::record_edit;
-pub(crate) use queue::{
-    counts, for_record, get, list, note_server_values, protected_fields, set_external_id_value,
-};
+pub(crate) use queue::{counts, for_record, get, list, set_external_id_value};
 pub(crate) use remap::remap_id;
 pub(crate) use upload::{
     complete, discard, mark_conflict, mark_failed, mark_uploading, mark_waiting, resolve, retry,

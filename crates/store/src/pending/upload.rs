@@ -251,6 +251,7 @@ pub(crate) fn complete(
     // Edited during the upload: what was sent is now the server's value.
     let inflight = c.inflight.take().unwrap_or_default();
     for (name, sent) in inflight {
+        c.server_values.remove(&name);
         if c.fields.get(&name) == Some(&sent) {
             c.fields.remove(&name);
             c.base.remove(&name);

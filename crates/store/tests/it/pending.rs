@@ -449,3 +449,36 @@ fn a_refused_create_deleted_while_uploading_leaves_nothing() {
     assert!(all(&fx).is_empty());
     assert!(fx.store.read(|r| r.record_flags("Account", &out.record_id)).unwrap().is_none());
 }
+
+#[test]
+fn setting_a_field_back_is_judged_against_the_latest_server_value() {
+    let fx = seeded();
+    let id = account_id(1);
+    let seq = edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Mine"})).seq.unwrap();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Server v2")])).unwrap();
+    // Back to the original: the server has moved on, so this is still a change to send.
+    edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Acme"}));
+    let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
+    assert_eq!(c.fields, rec(json!({"Name": "Acme"})));
+    // To the server's value: nothing left to send.
+    assert_eq!(edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Server v2"})).seq, None);
+    assert!(all(&fx).is_empty());
+}
+
+#[test]
+fn a_download_agreeing_with_a_local_edit_settles_it() {
+    let fx = seeded();
+    let id = account_id(1);
+    edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Same", "Industry": "Mine"}));
+    let out = fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Same")])).unwrap();
+    assert_eq!(out.merged[0].settled, vec!["Name".to_owned()]);
+    assert_eq!(out.merged[0].fields, vec!["Industry".to_owned()]);
+    let c = &all(&fx)[0];
+    assert_eq!(c.fields, rec(json!({"Industry": "Mine"})));
+
+    let mut agreeing = account(1, "Same");
+    agreeing.insert("Industry".into(), json!("Mine"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[agreeing])).unwrap();
+    assert!(all(&fx).is_empty(), "nothing is left to upload");
+    assert!(!fx.store.read(|r| r.record_flags("Account", &id)).unwrap().unwrap().pending);
+}
