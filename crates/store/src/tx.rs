@@ -272,7 +272,7 @@ impl<'c> WriteTx<'c> {
         server_values: &Record,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        pending::mark_conflict(&self.tx, seq, server_values, now)
+        pending::mark_conflict(&self.tx, &self.catalog, seq, server_values, now)
     }
 
     /// Settles a conflict; returns the change's seq if something is left to upload.

@@ -307,7 +307,13 @@ fn conflicts_resolve_field_by_field() {
             tx.mark_uploading(seq, t(2))?;
             tx.mark_conflict(
                 seq,
-                &rec(json!({"Name": "Theirs", "Industry": "Theirs too", "NumberOfEmployees": 99})),
+                &rec(json!({
+                    "attributes": {"type": "Account"},
+                    "Name": "Theirs",
+                    "Industry": "Theirs too",
+                    "NumberOfEmployees": 99,
+                    "AnnualRevenue": 5,
+                })),
                 t(2),
             )
         })
@@ -322,6 +328,7 @@ fn conflicts_resolve_field_by_field() {
     assert_eq!(got["Name"], json!("Theirs"));
     assert_eq!(got["Industry"], json!("Mine too"));
     assert_eq!(got["NumberOfEmployees"], json!(99), "unedited fields take the server's value");
+    assert_eq!(got["AnnualRevenue"], json!(5.0));
     let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
     assert_eq!(c.state, ChangeState::Waiting);
     assert_eq!(c.fields, rec(json!({"Industry": "Mine too"})));
@@ -481,4 +488,25 @@ fn a_download_agreeing_with_a_local_edit_settles_it() {
     fx.store.write(|tx| tx.upsert_records("Account", &[agreeing])).unwrap();
     assert!(all(&fx).is_empty(), "nothing is left to upload");
     assert!(!fx.store.read(|r| r.record_flags("Account", &id)).unwrap().unwrap().pending);
+}
+
+#[test]
+fn values_compare_in_their_stored_form() {
+    let fx = seeded();
+    let id = account_id(1);
+    // 2 and 2.0 are the same currency amount; so are two spellings of one instant.
+    edit(
+        &fx,
+        Some(&id),
+        ChangeOp::Update,
+        json!({"AnnualRevenue": 2, "SystemModstamp": "2024-06-01T10:00:00Z"}),
+    );
+    let c = &all(&fx)[0];
+    assert_eq!(c.fields["AnnualRevenue"], json!(2.0));
+    assert_eq!(c.fields["SystemModstamp"], json!("2024-06-01T10:00:00.000+0000"));
+    let mut server = account(1, "Acme");
+    server.insert("AnnualRevenue".into(), json!(2));
+    server.insert("SystemModstamp".into(), json!("2024-06-01T12:00:00.000+0200"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[server])).unwrap();
+    assert!(all(&fx).is_empty(), "the server holds both values already");
 }
