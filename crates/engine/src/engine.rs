@@ -13,13 +13,12 @@ use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
 use crate::sync::decide::PrimePhase;
-use crate::sync::delta::DeltaOutcome;
 use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport, delta_object,
-    prime_object, reconcile_object,
+    Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
+    delta_object, prime_object, reconcile_object,
 };
 
 /// A progress callback.
@@ -192,15 +191,15 @@ impl Engine {
             if !primed {
                 counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
             } else {
-                let reconcile = match delta_object(&ctx, scope, &mut run, progress).await? {
-                    DeltaOutcome::Done(c) => {
-                        counts.add(&c);
-                        kind == SyncKind::Full
-                    }
-                    DeltaOutcome::NeedsReconcile => true,
+                let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                counts.add(&delta.counts);
+                let mode = if kind == SyncKind::Full {
+                    Some(ReconcileMode::ListAll)
+                } else {
+                    delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
                 };
-                if reconcile {
-                    counts.add(&reconcile_object(&ctx, scope, &mut run, progress).await?);
+                if let Some(mode) = mode {
+                    counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
                 }
             }
             objects.insert(scope.object.clone(), counts);
@@ -255,7 +254,8 @@ impl Engine {
                 continue;
             }
             let ctx = self.ctx(&new_plan);
-            let counts = reconcile_object(&ctx, scope, &mut run, progress).await?;
+            let counts =
+                reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
         if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use delta::delta_object;
 pub(crate) use prime::prime_object;
-pub(crate) use reconcile::reconcile_object;
+pub(crate) use reconcile::{ReconcileMode, reconcile_object};
 
 /// Tuning of download runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
