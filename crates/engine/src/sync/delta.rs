@@ -58,7 +58,9 @@ pub(crate) async fn delta_object(
     let mut needs_reconcile = false;
 
     // Deletions since the cursor, from the replication log.
+    let has_log = ctx.has_log(&object);
     let deleted = match replication_window(since, now, overlap, DELETED_REACH) {
+        _ if !has_log => None,
         None => None,
         Some(w) => match client.deleted(&object, w.start, w.end).await {
             Ok(d) => Some(d),
@@ -87,6 +89,7 @@ pub(crate) async fn delta_object(
     // Ids changed since the cursor, and the point up to which changes are committed.
     // Beyond the log's reach, held records are checked for changes by their stamps.
     let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
+        _ if !has_log => None,
         None => None,
         Some(w) => match client.updated(&object, w.start, w.end).await {
             Ok(u) => Some(u),
@@ -98,7 +101,7 @@ pub(crate) async fn delta_object(
         Some(u) => (u.latest_date_covered, normalized(u.ids)),
         None => {
             needs_reconcile = true;
-            let covered = latest_covered(client, &object, now).await?;
+            let covered = latest_covered(ctx, &object).await?;
             let held: Vec<String> = held_ids(store, &object)?.into_iter().collect();
             let stamp = StampBound::From(since - overlap).condition();
             let mut changed = BTreeSet::new();

@@ -43,7 +43,7 @@ pub(crate) async fn reconcile_object(
     let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
     let object = scope.object.clone();
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
-    let covered = latest_covered(client, &object, clock.now()).await?;
+    let covered = latest_covered(ctx, &object).await?;
     let held = held_ids(store, &object)?;
     let held_sorted: Vec<String> = held.iter().cloned().collect();
     let mut candidates = BTreeSet::new();
