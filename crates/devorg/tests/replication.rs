@@ -90,6 +90,14 @@ async fn updated_drops_seconds_and_includes_both_ends() {
     assert_eq!(ids(&body).len(), 4);
     assert_eq!(body["latestDateCovered"], "2026-05-08T10:20:00.000+0000");
 
+    // A record written seconds ago is listed; coverage still stops at the minute.
+    org.clock().set(at("2026-05-08T10:20:30Z"));
+    let fresh = api.create("Account", account("seconds ago")).await;
+    let (_, body) =
+        window(&api, "updated", "Account", "2026-05-08T10:10:00Z", "2026-05-08T11:00:00Z").await;
+    assert_eq!(ids(&body), vec![fresh]);
+    assert_eq!(body["latestDateCovered"], "2026-05-08T10:20:00.000+0000");
+
     // An update moves a record into a later window; deleted records leave `updated`.
     org.clock().set(at("2026-05-08T10:30:00Z"));
     assert_eq!(

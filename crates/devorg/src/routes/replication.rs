@@ -2,7 +2,8 @@
 //! `.../deleted?start=&end=`, with Salesforce's rules.
 //!
 //! - Seconds are dropped from `start` and `end`; both ends are inclusive; `start` must come
-//!   strictly before `end` (after `end` is capped at now), else `INVALID_REPLICATION_DATE`.
+//!   strictly before `end`, else `INVALID_REPLICATION_DATE`. An `end` in the future is
+//!   capped at now (seconds kept, so what committed a moment ago is listed).
 //! - `updated` reaches back 30 days (to midnight); `deleted` back to the recycle bin's
 //!   `earliestDateAvailable`. Earlier starts get `INVALID_REPLICATION_DATE`.
 //! - More than [`MAX_IDS`] ids: `EXCEEDED_ID_LIMIT`.
@@ -91,16 +92,18 @@ struct Window {
 fn window(org: &Org, q: &HashMap<String, String>) -> Result<Window, ApiError> {
     let start = date_param(q, "start")?;
     let end = date_param(q, "end")?;
+    // An end in the future is capped at now itself: what has committed so far is listed,
+    // and coverage is claimed only up to the minute.
     let now = org.clock.now();
-    let end = end.min(to_minute(now));
+    let end = end.min(now);
     if start >= end {
         return Err(invalid_date(
             "startDate must chronologically precede endDate by at least one minute",
         ));
     }
     let covered = match org.open_transactions.oldest_start() {
-        Some(open) => end.min(to_minute(open)),
-        None => end,
+        Some(open) => to_minute(end.min(open)),
+        None => to_minute(end),
     };
     Ok(Window { start, end, covered })
 }
