@@ -221,6 +221,16 @@ async fn priming_downloads_exactly_the_scope() {
     assert_eq!(counts(&report, "ServiceAppointment").new, 2);
     assert_eq!(f.field("Account", &d.account, "BillingCity"), json!("Lyon"));
 
+    // Offline queries read what was primed; the run is in the sync history.
+    let answer =
+        engine.query("SELECT Id, Subject FROM ServiceAppointment WHERE Subject = 'Visit'").unwrap();
+    assert_eq!(answer["totalSize"], json!(1));
+    let history = f.store.read(|r| r.sync_events(10, None)).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].kind, store::SyncKind::Initial);
+    assert_eq!(history[0].outcome, Some(store::SyncOutcome::Succeeded));
+    assert_eq!(history[0].counts["ServiceAppointment"]["new"], json!(2));
+
     let events = events.lock().unwrap();
     assert!(events.contains(&SyncEvent::ObjectStarted {
         object: "ServiceAppointment".into(),
