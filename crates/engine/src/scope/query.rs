@@ -112,10 +112,12 @@ impl ObjectScope {
         self.query(self.field_items(), None, vec![in_list("Id", ids)]).to_string()
     }
 
-    /// The ids among `ids` of records that meet `condition`.
-    pub fn matching_ids_query(&self, ids: &[String], condition: &Condition) -> String {
+    /// The ids among `ids` of records that exist and meet `condition`, if given.
+    pub fn matching_ids_query(&self, ids: &[String], condition: Option<&Condition>) -> String {
         let select = vec![SelectItem::Field(path("Id"))];
-        self.query(select, None, vec![in_list("Id", ids), condition.clone()]).to_string()
+        let mut extra = vec![in_list("Id", ids)];
+        extra.extend(condition.cloned());
+        self.query(select, None, extra).to_string()
     }
 
     /// The records whose lookup `field` points at one of `parent_ids` and that meet

@@ -84,7 +84,7 @@ fn two_steps_from_a_root_links_to_held_records() {
          FROM WorkOrderLineItem WHERE WorkOrderId IN ('0WOA', '0WOB') AND Status != 'Canceled'"
     );
     assert_eq!(
-        woli.matching_ids_query(&["1WLA".into()], filter),
+        woli.matching_ids_query(&["1WLA".into()], Some(filter)),
         "SELECT Id FROM WorkOrderLineItem WHERE Id IN ('1WLA') AND Status != 'Canceled'"
     );
 }

@@ -14,7 +14,7 @@ use super::decide::{
 };
 use super::evaluate::{ObjectRun, RunChanges, merge_changes};
 use super::prime::latest_covered;
-use super::remote::{fetch_all, held_ids, record_id};
+use super::remote::{fetch_all, held_ids, held_stamps, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{ObjectScope, StampBound};
 
@@ -106,7 +106,9 @@ pub(crate) async fn delta_object(
             let stamp = StampBound::From(since - overlap).condition();
             let mut changed = BTreeSet::new();
             for chunk in held.chunks(IDS_PER_QUERY) {
-                for record in fetch_all(client, &scope.matching_ids_query(chunk, &stamp)).await? {
+                for record in
+                    fetch_all(client, &scope.matching_ids_query(chunk, Some(&stamp))).await?
+                {
                     changed.insert(record_id(&object, &record)?);
                 }
             }
@@ -120,13 +122,22 @@ pub(crate) async fn delta_object(
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
         let mut pager = client.query_pages(&soql, ctx.options.page_size);
         while let Some(page) = pager.next_page().await? {
-            let held = held_ids(store, &object)?;
+            let mut ids = Vec::with_capacity(page.records.len());
+            for record in &page.records {
+                ids.push(record_id(&object, record)?);
+            }
+            let held_stamps = held_stamps(store, &object, &ids)?;
             let mut stores = Vec::with_capacity(page.records.len());
-            for record in page.records {
-                let id = record_id(&object, &record)?;
-                let kind = if held.contains(&id) { StoreKind::Updated } else { StoreKind::New };
+            for (record, id) in page.records.into_iter().zip(ids) {
+                let stamp = record_stamp(&object, &record)?;
+                let kind = match held_stamps.get(&id) {
+                    // Re-read in the overlap window and unchanged: nothing to write.
+                    Some(Some(held)) if *held == stamp => None,
+                    Some(_) => Some(StoreKind::Updated),
+                    None => Some(StoreKind::New),
+                };
                 read_in_scope.insert(id);
-                stores.push((record, kind));
+                stores.extend(kind.map(|k| (record, k)));
             }
             object_run.apply(stores, Vec::new(), None)?;
             progress(SyncEvent::Progress {

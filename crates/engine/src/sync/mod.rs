@@ -27,11 +27,19 @@ pub struct SyncOptions {
     pub overlap: Duration,
     /// Records per query page (the server keeps it within 200..=2000).
     pub page_size: u32,
+    /// Use the replication API (`updated`, `deleted`) where the org offers it. Off, every
+    /// object syncs as one without a log does: changes by `SystemModstamp`, deletions by
+    /// id reconciliation. For servers that do not serve the replication resources.
+    pub replication_log: bool,
 }
 
 impl Default for SyncOptions {
     fn default() -> SyncOptions {
-        SyncOptions { overlap: decide::DEFAULT_OVERLAP, page_size: decide::PAGE_SIZE }
+        SyncOptions {
+            overlap: decide::DEFAULT_OVERLAP,
+            page_size: decide::PAGE_SIZE,
+            replication_log: true,
+        }
     }
 }
 
@@ -49,7 +57,8 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Whether the replication API (`updated`, `deleted`) serves `object`.
     pub fn has_log(&self, object: &str) -> bool {
-        !self.without_log.iter().any(|o| o.eq_ignore_ascii_case(object))
+        self.options.replication_log
+            && !self.without_log.iter().any(|o| o.eq_ignore_ascii_case(object))
     }
 }
 

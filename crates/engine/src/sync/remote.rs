@@ -86,3 +86,23 @@ pub(crate) fn held_lookup_values(
     let lookups = held_lookups(store, object, &[field.to_string()])?;
     Ok(lookups.into_values().filter_map(|mut m| m.remove(field)).collect())
 }
+
+/// For each of `ids` the store holds, its stored `SystemModstamp` (if readable).
+pub(crate) fn held_stamps(
+    store: &Store,
+    object: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, Option<DateTime<Utc>>>, SyncError> {
+    let stamps = store.read(|r| {
+        let mut out = BTreeMap::new();
+        for id in ids {
+            if let Some(record) = r.get_record(object, id)? {
+                let stamp = text_field(&record, "SystemModstamp")
+                    .and_then(|t| salesforce::time::parse_datetime(t).ok());
+                out.insert(id.clone(), stamp);
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(stamps)
+}
