@@ -486,3 +486,36 @@ async fn full_sync_catches_records_a_moving_date_filter_drops() {
     assert_eq!(counts(&report, "ServiceAppointment").left_scope, 1);
     assert_eq!(f.held("ServiceAppointment"), vec![d.sa.clone()]);
 }
+
+/// API calls a delta sync makes.
+async fn delta_calls(f: &Fixture, engine: &Engine) -> u64 {
+    let before = f.client.api_usage().expect("usage reported").used;
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    f.client.api_usage().expect("usage reported").used - before
+}
+
+#[tokio::test]
+async fn delta_cost_follows_changes_not_store_size() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    for i in 0..250 {
+        f.create(admin, "Product2", json!({"Name": format!("Part {i}"), "IsActive": true}));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+    f.advance(Duration::hours(1));
+    let small = delta_calls(&f, &engine).await;
+
+    // Four times the records; once they are in, an idle delta costs the same.
+    for i in 0..750 {
+        f.create(admin, "Product2", json!({"Name": format!("More {i}"), "IsActive": true}));
+    }
+    f.advance(Duration::hours(1));
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(f.held("Product2").len(), 1000);
+    f.advance(Duration::hours(1));
+    assert_eq!(delta_calls(&f, &engine).await, small);
+}
