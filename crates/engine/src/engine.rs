@@ -223,7 +223,7 @@ impl Engine {
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
-            kind: SyncKind::Delta,
+            kind: SyncKind::Prime,
             started_at,
             finished_at: self.clock.now(),
             upload: Default::default(),
@@ -250,6 +250,9 @@ impl Engine {
         trigger: store::SyncKind,
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
         self.with_history(trigger, self.sync_all(kind, progress)).await
     }
 
@@ -359,5 +362,27 @@ impl Engine {
         self.profile = profile;
         self.plan = new_plan;
         Ok(ProfileChange { diff, rescoped, dropped })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The app runs syncs on spawned tasks, so their futures must be `Send`.
+    #[allow(dead_code)]
+    fn runs_are_send(engine: &Engine, source: &ProfileSource, mut other: Engine) {
+        let mut sink = |_: SyncEvent| {};
+        assert_send(&engine.sync(SyncKind::Delta, &mut sink));
+        assert_send(&engine.prime(&mut sink));
+        assert_send(&other.change_profile(source, &mut sink));
+        assert_send(&Engine::open(
+            engine.store.clone(),
+            engine.client.clone(),
+            source,
+            engine.clock.clone(),
+        ));
     }
 }

@@ -65,6 +65,8 @@ impl Ctx<'_> {
 /// What a sync run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SyncKind {
+    /// Prime the objects not primed yet (resuming an interrupted priming); nothing else.
+    Prime,
     /// Upload pending changes, then download what changed since the last run.
     Delta,
     /// Upload, then compare every object's id set with the server's: catches records that
