@@ -2,7 +2,7 @@
 //! store in step with the org.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use salesforce::client::Client;
 use soql::schema::ObjectSchema;
@@ -34,7 +34,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     user_id: String,
     options: SyncOptions,
-    without_log: BTreeSet<String>,
+    without_log: Mutex<BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -131,7 +131,7 @@ impl Engine {
             clock,
             user_id,
             options: SyncOptions::default(),
-            without_log,
+            without_log: Mutex::new(without_log),
         })
     }
 
@@ -315,7 +315,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<ProfileChange, SyncError> {
         let Loaded { profile, schemas, without_log } = load_profile(&self.client, source).await?;
-        self.without_log = without_log;
+        self.without_log = Mutex::new(without_log);
         let new_plan = plan(&profile, &self.user_id)?;
         ensure_tables(&self.store, &profile, &schemas)?;
         let diff = ProfileDiff::between(&self.profile, &profile);

@@ -92,14 +92,13 @@ impl Fixture {
         let mut engine =
             Engine::open(self.store.clone(), self.client.clone(), &source, self.clock.clone())
                 .await?;
-        // FIXME: devorg does not serve the replication resources (`updated`, `deleted`)
-        // yet, so these tests run the fallback for objects without a log: changes by
-        // SystemModstamp, deletions by id reconciliation. Turn `replication_log` on once
-        // it does, to cover latestDateCovered and the deletion log end to end.
+        // Where the org has no replication log for an object (devorg answers NOT_FOUND
+        // for the replication resources), the engine falls back to stamp queries and
+        // queryAll for deletions; these assertions hold either way.
         engine.set_options(SyncOptions {
             overlap: Duration::minutes(5),
             page_size: 200,
-            replication_log: false,
+            replication_log: true,
         });
         Ok(engine)
     }

@@ -65,7 +65,10 @@ pub(crate) async fn delta_object(
             Some(w) if has_log => match client.deleted(&object, w.start, w.end).await {
                 Ok(d) => Some(normalized(d.deleted_records.into_iter().map(|d| d.id))),
                 Err(e) if refused(&e) => None,
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    ctx.no_log_or(&object, e)?;
+                    Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
+                }
             },
             Some(_) => {
                 Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
@@ -91,10 +94,13 @@ pub(crate) async fn delta_object(
     // Ids changed since the cursor, and the point up to which changes are committed;
     // without a log (or beyond its reach), changed ids come from a stamp query.
     let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
-        Some(w) if has_log => match client.updated(&object, w.start, w.end).await {
+        Some(w) if ctx.has_log(&object) => match client.updated(&object, w.start, w.end).await {
             Ok(u) => Some(u),
             Err(e) if refused(&e) => None,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                ctx.no_log_or(&object, e)?;
+                None
+            }
         },
         _ => None,
     };
