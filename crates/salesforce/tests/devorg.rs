@@ -209,3 +209,46 @@ async fn pkce_login_then_refresh_token_renewal() {
     org.admin().expire_tokens(None).unwrap();
     assert!(matches!(bare.limits().await, Err(Error::SessionExpired)));
 }
+
+#[tokio::test]
+async fn composite_with_references_and_nested_results() {
+    let org = start().await;
+    let client = admin_client(&org, Relogin::RefreshTokenOnly).await;
+    let request: salesforce::wire::CompositeRequest = serde_json::from_value(json!({
+        "allOrNone": true,
+        "compositeRequest": [
+            {"method": "POST", "url": "/services/data/v62.0/sobjects/Account",
+             "referenceId": "refAccount", "body": {"Name": "Composite Parent"}},
+            {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact",
+             "referenceId": "refContact", "body": {"LastName": "Child", "AccountId": "@{refAccount.id}"}}
+        ]
+    }))
+    .unwrap();
+    let response = client.composite(&request).await.unwrap();
+    let statuses: Vec<u16> =
+        response.composite_response.iter().map(|r| r.http_status_code).collect();
+    assert_eq!(statuses, [201, 201], "{response:?}");
+    let account_id = response.composite_response[0].body["id"].as_str().unwrap().to_owned();
+
+    let soql = format!(
+        "SELECT Id, Name, (SELECT LastName, Account.Name FROM Contacts) FROM Account WHERE Id = '{account_id}'"
+    );
+    let page = client.query(&soql).await.unwrap();
+    let contacts: salesforce::wire::QueryResult =
+        serde_json::from_value(page.records[0]["Contacts"].clone()).unwrap();
+    assert_eq!(contacts.records.len(), 1);
+    assert_eq!(contacts.records[0]["LastName"], "Child");
+    assert_eq!(contacts.records[0]["Account"]["Name"], "Composite Parent");
+}
+
+#[tokio::test]
+async fn client_credentials_and_unsupported_grants() {
+    let org = start().await;
+    let session = app(&org).login_client_credentials().await.unwrap();
+    let client = Client::new(session, ClientConfig::default()).unwrap();
+    assert_eq!(client.userinfo().await.unwrap().preferred_username, devorg::INTEGRATION_USERNAME);
+
+    let bad_app = OAuthApp::new(org.url(), "no-such-client", Some("x".into()));
+    let err = bad_app.login_password(ADMIN, DEMO_ADMIN_PASSWORD).await.unwrap_err();
+    assert!(matches!(err, Error::OAuth { .. }), "{err:?}");
+}
