@@ -63,6 +63,12 @@ async fn describe_feeds_the_query_schema() {
     assert!(schema.field("name").is_some());
     assert!(describe.fields.iter().any(|f| f.name == "External_Id__c" && f.external_id));
     assert!(schema.child_relationship("Contacts").is_some());
+    // Every object devorg serves decodes and converts.
+    for entry in &global.sobjects {
+        let describe = client.describe(&entry.name).await.unwrap();
+        assert_eq!(describe.to_schema().name, entry.name);
+        assert!(describe.to_schema().field("Id").is_some(), "{} has Id", entry.name);
+    }
     let err = client.describe("NoSuchObject").await.unwrap_err();
     assert!(matches!(err, Error::Api { .. }), "{err:?}");
 }
