@@ -1,7 +1,7 @@
 //! The [`Engine`]: one profile, one store, one org session, and the runs that keep the
 //! store in step with the org.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use salesforce::client::Client;
@@ -13,13 +13,12 @@ use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
 use crate::sync::decide::PrimePhase;
-use crate::sync::delta::DeltaOutcome;
 use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport, delta_object,
-    prime_object, reconcile_object,
+    Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
+    delta_object, prime_object, reconcile_object,
 };
 
 /// A progress callback.
@@ -34,6 +33,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     user_id: String,
     options: SyncOptions,
+    without_log: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -58,11 +58,10 @@ pub struct ProfileChange {
 }
 
 /// Describes the objects `source` names and validates it against them.
-async fn load_profile(
-    client: &Client,
-    source: &ProfileSource,
-) -> Result<(Profile, Vec<ObjectSchema>), SyncError> {
+async fn load_profile(client: &Client, source: &ProfileSource) -> Result<Loaded, SyncError> {
     let global = client.describe_global().await?;
+    let without_log =
+        global.sobjects.iter().filter(|o| !o.replicateable).map(|o| o.name.clone()).collect();
     let known: Vec<String> = global.sobjects.iter().map(|o| o.name.clone()).collect();
     let mut schemas = Vec::new();
     for name in source.object_names() {
@@ -72,7 +71,14 @@ async fn load_profile(
     }
     let describes = Describes::new(known, schemas.clone());
     let profile = source.validate(&describes)?;
-    Ok((profile, schemas))
+    Ok(Loaded { profile, schemas, without_log })
+}
+
+/// A validated profile with the describe data it was checked against.
+struct Loaded {
+    profile: Profile,
+    schemas: Vec<ObjectSchema>,
+    without_log: BTreeSet<String>,
 }
 
 /// Creates or extends the store tables the profile's objects need, indexing the lookups
@@ -112,11 +118,20 @@ impl Engine {
         if user_id.is_empty() {
             return Err(SyncError::NoUser);
         }
-        let (profile, schemas) = load_profile(&client, profile).await?;
+        let Loaded { profile, schemas, without_log } = load_profile(&client, profile).await?;
         let plan = plan(&profile, &user_id)?;
         ensure_tables(&store, &profile, &schemas)?;
         info!(objects = plan.objects.len(), "engine open");
-        Ok(Engine { store, client, profile, plan, clock, user_id, options: SyncOptions::default() })
+        Ok(Engine {
+            store,
+            client,
+            profile,
+            plan,
+            clock,
+            user_id,
+            options: SyncOptions::default(),
+            without_log,
+        })
     }
 
     /// Sets the overlap window and page size of download runs.
@@ -131,6 +146,7 @@ impl Engine {
             plan,
             clock: self.clock.as_ref(),
             options: self.options,
+            without_log: &self.without_log,
         }
     }
 
@@ -192,15 +208,15 @@ impl Engine {
             if !primed {
                 counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
             } else {
-                let reconcile = match delta_object(&ctx, scope, &mut run, progress).await? {
-                    DeltaOutcome::Done(c) => {
-                        counts.add(&c);
-                        kind == SyncKind::Full
-                    }
-                    DeltaOutcome::NeedsReconcile => true,
+                let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                counts.add(&delta.counts);
+                let mode = if kind == SyncKind::Full {
+                    Some(ReconcileMode::ListAll)
+                } else {
+                    delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
                 };
-                if reconcile {
-                    counts.add(&reconcile_object(&ctx, scope, &mut run, progress).await?);
+                if let Some(mode) = mode {
+                    counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
                 }
             }
             objects.insert(scope.object.clone(), counts);
@@ -220,7 +236,8 @@ impl Engine {
         source: &ProfileSource,
         progress: Progress<'_>,
     ) -> Result<ProfileChange, SyncError> {
-        let (profile, schemas) = load_profile(&self.client, source).await?;
+        let Loaded { profile, schemas, without_log } = load_profile(&self.client, source).await?;
+        self.without_log = without_log;
         let new_plan = plan(&profile, &self.user_id)?;
         ensure_tables(&self.store, &profile, &schemas)?;
         let diff = ProfileDiff::between(&self.profile, &profile);
@@ -255,7 +272,8 @@ impl Engine {
                 continue;
             }
             let ctx = self.ctx(&new_plan);
-            let counts = reconcile_object(&ctx, scope, &mut run, progress).await?;
+            let counts =
+                reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
         if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {

@@ -9,9 +9,12 @@ use store::SyncCursor;
 use store::values::{format_datetime, parse_datetime};
 use tracing::{debug, info};
 
-use super::decide::{DELETED_REACH, RemoveKind, StoreKind, UPDATED_REACH, replication_window};
+use super::decide::{
+    DELETED_REACH, IDS_PER_QUERY, RemoveKind, StoreKind, UPDATED_REACH, replication_window,
+};
 use super::evaluate::{ObjectRun, RunChanges, merge_changes};
-use super::remote::{held_ids, record_id};
+use super::prime::latest_covered;
+use super::remote::{fetch_all, held_ids, record_id};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{ObjectScope, StampBound};
 
@@ -20,18 +23,23 @@ const INVALID_REPLICATION_DATE: &str = "INVALID_REPLICATION_DATE";
 
 /// How a delta of one object ended.
 #[derive(Debug)]
-pub(crate) enum DeltaOutcome {
-    /// Done, with these counts.
-    Done(ObjectCounts),
-    /// The change log does not reach back to the cursor; only reconciliation is safe.
-    NeedsReconcile,
+pub(crate) struct DeltaOutcome {
+    /// What changed.
+    pub counts: ObjectCounts,
+    /// The change log did not reach back to the cursor, so deletions (and, for held
+    /// links, records that changed into scope) may have been missed: reconcile.
+    pub needs_reconcile: bool,
 }
 
 fn normalized(ids: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     ids.into_iter().filter_map(|id| SfId::parse(&id).ok()).map(|id| id.to_string()).collect()
 }
 
-/// Runs delta sync for one primed object whose cursor stands at `since`.
+fn refused(e: &salesforce::client::Error) -> bool {
+    e.error_code() == Some(INVALID_REPLICATION_DATE)
+}
+
+/// Runs delta sync for one primed object.
 pub(crate) async fn delta_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
@@ -41,49 +49,70 @@ pub(crate) async fn delta_object(
     let (client, store, clock, overlap) = (ctx.client, ctx.store, ctx.clock, ctx.options.overlap);
     let object = scope.object.clone();
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
-    let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
-        return Ok(DeltaOutcome::NeedsReconcile);
-    };
     let now = clock.now();
+    let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
+        return Ok(DeltaOutcome { counts: ObjectCounts::default(), needs_reconcile: true });
+    };
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
     let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
+    let mut needs_reconcile = false;
 
     // Deletions since the cursor, from the replication log.
-    let Some(window) = replication_window(since, now, overlap, DELETED_REACH) else {
-        info!(object = %object, "cursor older than the deletion log; reconciling");
-        return Ok(DeltaOutcome::NeedsReconcile);
+    let has_log = ctx.has_log(&object);
+    let deleted = match replication_window(since, now, overlap, DELETED_REACH) {
+        _ if !has_log => None,
+        None => None,
+        Some(w) => match client.deleted(&object, w.start, w.end).await {
+            Ok(d) => Some(d),
+            Err(e) if refused(&e) => None,
+            Err(e) => return Err(e.into()),
+        },
     };
-    let deleted = match client.deleted(&object, window.start, window.end).await {
-        Ok(d) => d,
-        Err(e) if e.error_code() == Some(INVALID_REPLICATION_DATE) => {
-            info!(object = %object, "deletion log refused the window; reconciling");
-            return Ok(DeltaOutcome::NeedsReconcile);
+    match deleted {
+        Some(deleted) => {
+            let held = held_ids(store, &object)?;
+            let removes: Vec<(String, RemoveKind)> =
+                normalized(deleted.deleted_records.into_iter().map(|d| d.id))
+                    .into_iter()
+                    .filter(|id| held.contains(id))
+                    .map(|id| (id, RemoveKind::Deleted))
+                    .collect();
+            debug!(object = %object, deleted = removes.len(), "deletions");
+            object_run.apply(Vec::new(), removes, None)?;
         }
-        Err(e) => return Err(e.into()),
-    };
-    let held = held_ids(store, &object)?;
-    let removes: Vec<(String, RemoveKind)> =
-        normalized(deleted.deleted_records.into_iter().map(|d| d.id))
-            .into_iter()
-            .filter(|id| held.contains(id))
-            .map(|id| (id, RemoveKind::Deleted))
-            .collect();
-    debug!(object = %object, deleted = removes.len(), "deletions");
-    object_run.apply(Vec::new(), removes, None)?;
+        None => {
+            info!(object = %object, "deletion log does not reach the cursor; reconciling");
+            needs_reconcile = true;
+        }
+    }
 
     // Ids changed since the cursor, and the point up to which changes are committed.
-    let Some(window) = replication_window(since, now, overlap, UPDATED_REACH) else {
-        return Ok(DeltaOutcome::NeedsReconcile);
+    // Beyond the log's reach, held records are checked for changes by their stamps.
+    let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
+        _ if !has_log => None,
+        None => None,
+        Some(w) => match client.updated(&object, w.start, w.end).await {
+            Ok(u) => Some(u),
+            Err(e) if refused(&e) => None,
+            Err(e) => return Err(e.into()),
+        },
     };
-    let updated = match client.updated(&object, window.start, window.end).await {
-        Ok(u) => u,
-        Err(e) if e.error_code() == Some(INVALID_REPLICATION_DATE) => {
-            return Ok(DeltaOutcome::NeedsReconcile);
+    let (covered, mut changed) = match updated {
+        Some(u) => (u.latest_date_covered, normalized(u.ids)),
+        None => {
+            needs_reconcile = true;
+            let covered = latest_covered(ctx, &object).await?;
+            let held: Vec<String> = held_ids(store, &object)?.into_iter().collect();
+            let stamp = StampBound::From(since - overlap).condition();
+            let mut changed = BTreeSet::new();
+            for chunk in held.chunks(IDS_PER_QUERY) {
+                for record in fetch_all(client, &scope.matching_ids_query(chunk, &stamp)).await? {
+                    changed.insert(record_id(&object, &record)?);
+                }
+            }
+            (covered, changed)
         }
-        Err(e) => return Err(e.into()),
     };
-    let covered = updated.latest_date_covered;
-    let mut changed = normalized(updated.ids);
 
     // Records the server-evaluated scope brings in that changed since the cursor, with
     // an overlap window; upserts are idempotent, so re-reading is harmless.
@@ -142,11 +171,12 @@ pub(crate) async fn delta_object(
     store.write(|tx| tx.set_cursor(&next))?;
 
     let counts = object_run.counts;
+    let outcome = DeltaOutcome { counts, needs_reconcile };
     merge_changes(run, &object, object_run.changes);
     info!(
         object = %object, new = counts.new, updated = counts.updated, deleted = counts.deleted,
         left = counts.left_scope, entered = counts.entered_scope, "delta done"
     );
     progress(SyncEvent::ObjectFinished { object, counts });
-    Ok(DeltaOutcome::Done(counts))
+    Ok(outcome)
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use delta::delta_object;
 pub(crate) use prime::prime_object;
-pub(crate) use reconcile::reconcile_object;
+pub(crate) use reconcile::{ReconcileMode, reconcile_object};
 
 /// Tuning of download runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,15 @@ pub(crate) struct Ctx<'a> {
     pub plan: &'a crate::scope::ScopePlan,
     pub clock: &'a dyn crate::clock::Clock,
     pub options: SyncOptions,
+    /// Objects the org keeps no replication log for (`replicateable: false`).
+    pub without_log: &'a std::collections::BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    /// Whether the replication API (`updated`, `deleted`) serves `object`.
+    pub fn has_log(&self, object: &str) -> bool {
+        !self.without_log.iter().any(|o| o.eq_ignore_ascii_case(object))
+    }
 }
 
 /// What a sync run does.

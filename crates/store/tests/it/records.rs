@@ -99,6 +99,11 @@ fn id_range_checksum_matches_the_server_side_computation() {
         fx.store.read(|r| r.id_range_checksum("Account", &account_id(2), &account_id(4))).unwrap();
     assert_eq!(local, id_checksum(server_ids.iter().map(String::as_str)));
     assert_eq!(local.count, 3);
+    let listed = fx
+        .store
+        .read(|r| r.server_ids_in_range("Account", &account_id(2), &account_id(4)))
+        .unwrap();
+    assert_eq!(listed, server_ids);
     // One id missing on the server shows up as a difference.
     let fewer = id_checksum([account_id(2), account_id(4)].iter().map(String::as_str));
     assert_ne!(local, fewer);
