@@ -155,10 +155,9 @@ pub(crate) fn upsert_records(
             }
         }
 
-        let existed: bool = conn
-            .query_row(&format!("SELECT 1 FROM \"{table}\" WHERE \"Id\" = ?1"), [&id], |_| Ok(()))
-            .optional()?
-            .is_some();
+        let existed = conn
+            .prepare_cached(&format!("SELECT 1 FROM \"{table}\" WHERE \"Id\" = ?1"))?
+            .exists([&id])?;
         let names: Vec<String> = cols.iter().map(|(f, _)| format!("\"{}\"", f.name)).collect();
         let placeholders: Vec<String> = (0..=cols.len()).map(|i| format!("?{}", i + 1)).collect();
         let mut sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();

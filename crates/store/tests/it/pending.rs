@@ -343,6 +343,71 @@ fn the_queue_survives_a_restart_in_order() {
     assert!(changes[0].seq < changes[1].seq);
     assert_eq!(changes[0].record_id, account_id(1));
     assert_eq!(changes[1].record_id, created.record_id);
+    assert_eq!(fx.store.read(|r| r.pending_counts()).unwrap(), vec![(ChangeState::Waiting, 2)]);
     let by_object = PendingFilter { object: Some("contact".into()), ..Default::default() };
     assert!(fx.store.read(|r| r.pending_changes(&by_object)).unwrap().is_empty());
+}
+
+#[test]
+fn remap_merges_a_downloaded_copy_of_the_new_record() {
+    let fx = Fixture::new();
+    let out =
+        edit(&fx, None, ChangeOp::Create, json!({"Name": "Made offline", "Industry": "Energy"}));
+    let seq = out.seq.unwrap();
+    let server = account_id(50);
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    // A download raced the upload's answer and brought the new record first.
+    let mut copy = account(50, "Made offline");
+    copy.insert("Industry".into(), json!("Server default"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[copy])).unwrap();
+    fx.store
+        .write(|tx| {
+            tx.remap_id(&out.record_id, &server, t(3))?;
+            tx.complete(seq, t(3))
+        })
+        .unwrap();
+    let got = get(&fx, &server).unwrap();
+    assert_eq!(got["Industry"], json!("Energy"), "the uploaded value stays");
+    assert_eq!(
+        got["SystemModstamp"],
+        json!("2024-05-08T21:20:00.000+0000"),
+        "server-only fields arrive"
+    );
+    assert_eq!(fx.store.read(|r| r.record_ids("Account")).unwrap(), vec![server]);
+    assert!(all(&fx).is_empty());
+}
+
+#[test]
+fn a_change_cannot_be_discarded_while_uploading() {
+    let fx = seeded();
+    let seq = edit(&fx, Some(&account_id(1)), ChangeOp::Update, json!({"Name": "X"})).seq.unwrap();
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    assert!(matches!(
+        fx.store.write(|tx| tx.discard(seq, t(3))),
+        Err(StoreError::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        fx.store.write(|tx| tx.discard(999, t(3))),
+        Err(StoreError::NoSuchChange(999))
+    ));
+    // A transient failure puts it back in the queue without parking it.
+    fx.store.write(|tx| tx.mark_waiting(seq, t(3))).unwrap();
+    assert_eq!(fx.store.read(|r| r.pending_change(seq)).unwrap().state, ChangeState::Waiting);
+}
+
+#[test]
+fn an_edit_fixes_a_failed_change_back_into_the_queue() {
+    let fx = seeded();
+    let id = account_id(1);
+    let seq = edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": ""})).seq.unwrap();
+    fx.store
+        .write(|tx| {
+            tx.mark_uploading(seq, t(2))?;
+            tx.mark_failed(seq, json!({"errorCode": "REQUIRED_FIELD_MISSING"}), t(2))
+        })
+        .unwrap();
+    edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Fixed"}));
+    let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
+    assert_eq!((c.state, c.error), (ChangeState::Waiting, None));
+    assert_eq!(c.base["Name"], json!("Acme"));
 }
