@@ -156,6 +156,7 @@ impl DevOrg {
         db::migrate(&conn, &schema)?;
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
+        db::seed_organization(&conn, &org_id, clock.now())?;
 
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
