@@ -207,3 +207,34 @@ async fn admin_can_expire_tokens() {
     let (status, body) = api.get("/limits").await;
     assert_eq!((status, error_code(&body)), (StatusCode::UNAUTHORIZED, "INVALID_SESSION_ID"));
 }
+
+#[tokio::test]
+async fn soap_login_returns_a_session_jsforce_can_use() {
+    let org = start().await;
+    let envelope = |password: &str| {
+        format!(
+            "<se:Envelope xmlns:se=\"http://schemas.xmlsoap.org/soap/envelope/\"><se:Header/><se:Body><login xmlns=\"urn:partner.soap.sforce.com\"><username>tech1@field.example</username><password>{password}</password></login></se:Body></se:Envelope>"
+        )
+    };
+    let http = reqwest::Client::new();
+    let url = format!("{}/services/Soap/u/62.0", org.url());
+    let resp = http
+        .post(&url)
+        .header("SOAPAction", "login")
+        .header("Content-Type", "text/xml")
+        .body(envelope(devorg::DEMO_TECH_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = resp.text().await.unwrap();
+    let session = text.split("<sessionId>").nth(1).unwrap().split("</sessionId>").next().unwrap();
+    assert!(text.contains(&format!("<serverUrl>{}/services/Soap/u/62.0/", org.url())));
+    assert!(text.contains(&format!("<organizationId>{}</organizationId>", org.org_id())));
+    let api = Api { http: reqwest::Client::new(), base: org.url().into(), token: session.into() };
+    assert_eq!(api.get("/limits").await.0, StatusCode::OK);
+
+    let resp = http.post(&url).body(envelope("wrong")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(resp.text().await.unwrap().contains("<faultcode>sf:INVALID_LOGIN</faultcode>"));
+}
