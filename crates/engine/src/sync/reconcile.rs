@@ -108,10 +108,27 @@ pub(crate) async fn reconcile_object(
                 }
             }
         }
-        // FIXME: a held record reached by a link whose filter it no longer meets is only
-        // found when it changes; re-checking the filters over linked ids here would catch
-        // filters that move with time.
     }
+
+    // Linked records must still exist and still meet their rule's filter; listing ids
+    // only, the ones that do not become candidates.
+    let linked: Vec<String> = linked.into_iter().collect();
+    let check = scope
+        .held_rules()
+        .map(|(_, filter)| filter.cloned())
+        .reduce(|a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(soql::ast::Condition::Or(vec![a, b])),
+            _ => None,
+        })
+        .flatten();
+    let mut still_linked = BTreeSet::new();
+    for chunk in linked.chunks(IDS_PER_QUERY) {
+        for record in fetch_all(client, &scope.matching_ids_query(chunk, check.as_ref())).await? {
+            still_linked.insert(record_id(&object, &record)?);
+        }
+    }
+    candidates.extend(linked.iter().filter(|id| !still_linked.contains(*id)).cloned());
+    let linked = still_linked;
     candidates.extend(
         held.iter().filter(|id| !server_accepted.contains(*id) && !linked.contains(*id)).cloned(),
     );
