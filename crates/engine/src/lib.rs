@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod profile;
+pub mod upload;
 
 #[cfg(test)]
 mod test_schema;
