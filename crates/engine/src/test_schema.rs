@@ -45,6 +45,7 @@ pub fn schemas() -> Vec<ObjectSchema> {
                 field("SchedEndTime", DateTime),
                 lookup("ParentRecordId", &["WorkOrder", "WorkOrderLineItem", "Account", "Asset"]),
                 lookup("OwnerId", &["User"]),
+                lookup("Technician__c", &["User"]),
             ],
             vec![],
         ),

@@ -139,6 +139,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_millisecond_round_trips(ms in 0i64..4_102_444_800_000) {
+            let t = DateTime::from_timestamp_millis(ms).unwrap();
+            proptest::prop_assert_eq!(parse_datetime(&format_datetime(t)), Ok(t));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,40}") {
+            let _ = parse_datetime(&text);
+            let _ = parse_date(&text);
+        }
+    }
+
     #[test]
     fn round_trips() {
         let t = at(8, 9, 10, 999);

@@ -87,7 +87,8 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::debug!(mode, "journal mode is not WAL");
         }
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        // FULL: a commit (a user's edit, a cursor with its rows) survives a power cut.
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
         migrate_to(&mut conn, version).map_err(|e| match e {
             StoreError::Busy => StoreError::Locked { path: path.to_owned() },
             other => other,
@@ -159,6 +160,15 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs a SOQL query over the stored records on a reader connection; see [`Reader::query`].
+    pub fn query(
+        &self,
+        soql: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<serde_json::Value, StoreError> {
+        self.read(|r| r.query(soql, now))
+    }
+
     /// Runs `f` over a consistent snapshot on a reader connection; it never waits for a
     /// write in progress.
     pub fn read<T>(
@@ -185,5 +195,54 @@ impl Store {
             idle.push(conn);
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use soql::schema::{FieldSchema, FieldType};
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn store_can_be_shared_between_threads() {
+        assert_send_sync::<Store>();
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_and_nothing_is_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db"), &StoreKey::generate()).unwrap();
+        let field = |name: &str, field_type| FieldSchema {
+            name: name.into(),
+            field_type,
+            reference_to: vec![],
+            relationship_name: None,
+        };
+        let schema = ObjectSchema {
+            name: "Note".into(),
+            fields: vec![field("Id", FieldType::Id), field("Body", FieldType::TextArea)],
+            child_relationships: vec![],
+        };
+        store.ensure_object(&schema, &[]).unwrap();
+
+        // Cap the file at its current size: SQLite then answers SQLITE_FULL.
+        {
+            let conn = lock(&store.writer);
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+            conn.execute_batch(&format!("PRAGMA max_page_count = {pages}")).unwrap();
+        }
+        let body = "x".repeat(3000);
+        let records: Vec<_> = (0..200u64)
+            .map(|n| {
+                let id = salesforce::SfId::from_parts("0XX", "00", n).to_string();
+                json!({"Id": id, "Body": body}).as_object().unwrap().clone()
+            })
+            .collect();
+        let err = store.write(|tx| tx.upsert_records("Note", &records)).unwrap_err();
+        assert!(matches!(err, StoreError::DiskFull), "{err:?}");
+        assert_eq!(store.read(|r| r.count("Note")).unwrap(), 0);
     }
 }

@@ -53,6 +53,9 @@ pub enum StoreError {
     /// Occurs when a pending change with this sequence number does not exist.
     #[error("no pending change {0}")]
     NoSuchChange(i64),
+    /// Occurs when a sync event with this id does not exist (it may have been pruned).
+    #[error("no sync event {0}")]
+    NoSuchEvent(i64),
     /// Occurs when a pending change or edit is not allowed in the change's current state.
     #[error("pending change {seq}: {reason}")]
     InvalidTransition { seq: i64, reason: String },
@@ -64,7 +67,7 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     /// Occurs when an offline query does not parse or names unknown objects or fields.
     #[error("query: {0}")]
-    Query(String),
+    Query(#[from] soql::SoqlError),
 }
 
 impl From<rusqlite::Error> for StoreError {

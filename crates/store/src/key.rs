@@ -59,6 +59,13 @@ impl StoreKey {
 
     /// Reads a key file written by [`StoreKey::save`].
     pub fn load(path: &Path) -> Result<StoreKey, StoreError> {
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "store key file is readable by others");
+            }
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
         StoreKey::from_hex(&text)

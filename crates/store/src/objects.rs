@@ -141,6 +141,8 @@ pub(crate) fn ensure_object(
     }
 
     let indexed: Vec<&str> = indexed_fields.to_vec();
+    // Object names are case-insensitive: a registration spelled differently replaces the old.
+    conn.execute("DELETE FROM _objects WHERE name = ?1 COLLATE NOCASE AND name != ?1", [table])?;
     conn.execute(
         "INSERT INTO _objects (name, schema, indexed_fields) VALUES (?1, ?2, ?3)
          ON CONFLICT (name) DO UPDATE SET schema = excluded.schema,

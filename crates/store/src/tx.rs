@@ -9,9 +9,13 @@ use rusqlite::{Connection, Transaction};
 use serde_json::Value;
 
 use crate::cursor::{self, SyncCursor};
+use crate::history::{self, EventRecord, SyncEvent, SyncKind, SyncOutcome};
 use crate::objects::ObjectCatalog;
-use crate::pending::{self, ChangeOp, EditOutcome, PendingChange, PendingFilter, Resolution};
+use crate::pending::{
+    self, ChangeOp, ChangeState, EditOutcome, PendingChange, PendingFilter, Resolution,
+};
 use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
+use crate::schedule::{self, ScheduleEntry};
 use crate::{StoreError, kv};
 
 /// Read access to a consistent state of the store.
@@ -62,6 +66,17 @@ impl<'a> Reader<'a> {
         records::id_range_checksum(self.conn, self.catalog, object, from_id, to_id)
     }
 
+    /// The server ids stored in `from_id..=to_id`, in id order (what
+    /// [`Reader::id_range_checksum`] summarizes), for narrowing down a range that differs.
+    pub fn server_ids_in_range(
+        &self,
+        object: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        records::server_ids_in_range(self.conn, self.catalog, object, from_id, to_id)
+    }
+
     /// The pending change with this sequence number.
     pub fn pending_change(&self, seq: i64) -> Result<PendingChange, StoreError> {
         pending::get(self.conn, seq)
@@ -85,6 +100,11 @@ impl<'a> Reader<'a> {
         pending::list(self.conn, filter)
     }
 
+    /// How many changes are pending in each state (states without changes are left out).
+    pub fn pending_counts(&self) -> Result<Vec<(ChangeState, u64)>, StoreError> {
+        pending::counts(self.conn)
+    }
+
     /// The object's sync cursor.
     pub fn cursor(&self, object: &str) -> Result<Option<SyncCursor>, StoreError> {
         cursor::get(self.conn, object)
@@ -98,6 +118,46 @@ impl<'a> Reader<'a> {
     /// A stored setting or session value.
     pub fn kv_get(&self, key: &str) -> Result<Option<Value>, StoreError> {
         kv::get(self.conn, key)
+    }
+
+    /// Runs a SOQL query over the stored records (`now` resolves `TODAY` and friends);
+    /// returns `{"totalSize", "done": true, "records"}` shaped like the REST answer.
+    pub fn query(&self, soql: &str, now: DateTime<Utc>) -> Result<Value, StoreError> {
+        crate::query::query(self.conn, self.catalog, soql, now)
+    }
+
+    /// Sync events, newest first: at most `limit`, older than `before_id` if given.
+    pub fn sync_events(
+        &self,
+        limit: usize,
+        before_id: Option<i64>,
+    ) -> Result<Vec<SyncEvent>, StoreError> {
+        history::list(self.conn, limit, before_id)
+    }
+
+    /// One sync event.
+    pub fn sync_event(&self, event_id: i64) -> Result<Option<SyncEvent>, StoreError> {
+        history::get(self.conn, event_id)
+    }
+
+    /// The stored detail rows of a sync event, in the order reported.
+    pub fn sync_event_records(&self, event_id: i64) -> Result<Vec<EventRecord>, StoreError> {
+        history::records(self.conn, event_id)
+    }
+
+    /// Every object's schedule, the next due first.
+    pub fn schedule(&self) -> Result<Vec<ScheduleEntry>, StoreError> {
+        schedule::all(self.conn)
+    }
+
+    /// One object's schedule.
+    pub fn schedule_for(&self, object: &str) -> Result<Option<ScheduleEntry>, StoreError> {
+        schedule::get(self.conn, object)
+    }
+
+    /// Objects due to sync at `now`, the most overdue first.
+    pub fn due_objects(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        schedule::due(self.conn, now)
     }
 }
 
@@ -212,7 +272,7 @@ impl<'c> WriteTx<'c> {
         server_values: &Record,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        pending::mark_conflict(&self.tx, seq, server_values, now)
+        pending::mark_conflict(&self.tx, &self.catalog, seq, server_values, now)
     }
 
     /// Settles a conflict; returns the change's seq if something is left to upload.
@@ -263,5 +323,67 @@ impl<'c> WriteTx<'c> {
     /// Deletes a setting; returns whether it existed.
     pub fn kv_delete(&mut self, key: &str) -> Result<bool, StoreError> {
         kv::delete(&self.tx, key)
+    }
+
+    /// Starts a sync event; returns its id.
+    pub fn begin_sync_event(
+        &mut self,
+        kind: SyncKind,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        history::begin(&self.tx, kind, started_at)
+    }
+
+    /// Adds per-record detail to an event, up to [`history::MAX_EVENT_RECORDS`] rows;
+    /// returns how many were stored (the rest only count, and mark the event truncated).
+    pub fn add_sync_event_records(
+        &mut self,
+        event_id: i64,
+        records: &[EventRecord],
+    ) -> Result<usize, StoreError> {
+        history::add_records(&self.tx, event_id, records)
+    }
+
+    /// Ends an event with its outcome and counts, then prunes old history.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_sync_event(
+        &mut self,
+        event_id: i64,
+        ended_at: DateTime<Utc>,
+        outcome: SyncOutcome,
+        reason: Option<&str>,
+        counts: &Value,
+        upload_counts: &Value,
+    ) -> Result<(), StoreError> {
+        history::finish(&self.tx, event_id, ended_at, outcome, reason, counts, upload_counts)
+    }
+
+    /// Applies history retention at `now`; returns how many events were deleted.
+    pub fn prune_history(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        history::prune(&self.tx, now)
+    }
+
+    /// Sets how often an object syncs.
+    pub fn set_sync_interval(
+        &mut self,
+        object: &str,
+        interval_secs: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        schedule::set_interval(&self.tx, object, interval_secs, now)
+    }
+
+    /// Records that an object synced at `at` (no effect if it has no schedule).
+    pub fn record_scheduled_sync(
+        &mut self,
+        object: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        schedule::record_sync(&self.tx, object, at)
+    }
+
+    /// Removes an object's schedule.
+    pub fn remove_schedule(&mut self, object: &str) -> Result<(), StoreError> {
+        schedule::remove(&self.tx, object)
     }
 }

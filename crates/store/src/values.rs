@@ -1,6 +1,6 @@
 //! Conversions between REST JSON field values and SQLite values, per the storage convention.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use salesforce::SfId;
 use serde_json::{Number, Value};
@@ -9,26 +9,20 @@ use soql::schema::{FieldSchema, FieldType};
 /// The datetime text form stored and returned: UTC with milliseconds, `+0000` offset.
 pub const DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f+0000";
 
-/// Formats a time the way the store keeps datetimes.
+/// Formats a time the way the store keeps datetimes (Salesforce's own form).
 pub fn format_datetime(t: DateTime<Utc>) -> String {
-    t.format(DATETIME_FORMAT).to_string()
+    salesforce::time::format_datetime(t)
 }
 
-/// Parses a datetime in Salesforce's form (`2024-05-08T21:20:00.000+0000`) or RFC 3339
-/// (`...Z`, `+02:00`), and returns it in the stored form; `None` when it is neither.
+/// Parses a datetime in any shape `salesforce::time` accepts (`...000+0000`, `Z`, other
+/// offsets) and returns it in the stored form; `None` when it is not a datetime.
 pub fn normalize_datetime(text: &str) -> Option<String> {
-    let parsed = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .ok()?;
-    Some(format_datetime(parsed.with_timezone(&Utc)))
+    parse_datetime(text).map(format_datetime)
 }
 
-/// Parses a stored datetime back into a time.
+/// Parses a stored (or any accepted) datetime back into a time.
 pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    salesforce::time::parse_datetime(text).ok()
 }
 
 /// Normalizes an id-like text: a valid record id becomes its 18-character form; anything
@@ -77,7 +71,7 @@ pub(crate) fn json_to_sql(field: &FieldSchema, value: &Value) -> Result<SqlValue
             _ => return Err(wrong()),
         },
         FieldType::Date => match value {
-            Value::String(s) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+            Value::String(s) if salesforce::time::parse_date(s).is_ok() => {
                 SqlValue::Text(s.clone())
             }
             _ => return Err(wrong()),

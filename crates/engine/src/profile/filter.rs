@@ -1,133 +1,145 @@
-//! Checks that a profile filter reads as a SOQL condition, and binds `:user`.
+//! Profile filters: parsed as the WHERE clause of a SOQL query, checked against the
+//! object's fields, and bound to the syncing user.
 
-/// A syntactically valid user id that stands in for `:user` while a filter is checked.
-const PLACEHOLDER_USER_ID: &str = "005000000000000AAA";
+use soql::ast::{Condition, FieldPath, InList, Value};
+use soql::schema::ObjectSchema;
 
-/// Replaces the `:user` bind with the quoted user id. Text inside string literals is left
-/// alone, and `:username` is not `:user`.
-pub fn bind_user(filter: &str, user_id: &str) -> String {
-    let mut out = String::with_capacity(filter.len() + 20);
-    let bytes = filter.as_bytes();
-    let mut i = 0;
-    let mut in_string = false;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if in_string {
-            if c == b'\\' && i + 1 < bytes.len() {
-                out.push_str(&filter[i..i + 2]);
-                i += 2;
-                continue;
-            }
-            if c == b'\'' {
-                in_string = false;
-            }
-        } else if c == b'\'' {
-            in_string = true;
-        } else if filter[i..].starts_with(":user")
-            && !bytes.get(i + 5).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        {
-            out.push('\'');
-            out.push_str(&escape(user_id));
-            out.push('\'');
-            i += 5;
-            continue;
-        }
-        let ch_len = filter[i..].chars().next().map_or(1, char::len_utf8);
-        out.push_str(&filter[i..i + ch_len]);
-        i += ch_len;
-    }
-    out
-}
+/// The one bind variable a filter may use.
+pub const USER_BIND: &str = "user";
 
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('\'', "\\'")
-}
-
-/// Checks `filter` as the WHERE clause of a query on `object`; the error is the parser's
+/// Parses `filter` as the WHERE clause of a query on `object`; the error is the parser's
 /// message.
-pub fn check_filter(object: &str, filter: &str) -> Result<(), String> {
+pub fn parse_filter(object: &str, filter: &str) -> Result<Condition, String> {
     if filter.trim().is_empty() {
         return Err("empty filter".into());
     }
-    let bound = bind_user(filter, PLACEHOLDER_USER_ID);
-    check_shape(&bound)?;
-    let soql = format!("SELECT Id FROM {object} WHERE {bound}");
-    parse_soql(&soql)
+    let query = soql::parse(&format!("SELECT Id FROM {object} WHERE {filter}"))
+        .map_err(|e| e.message.clone())?;
+    if !query.order_by.is_empty() || query.limit.is_some() || query.offset.is_some() {
+        return Err("a filter is a condition only; ORDER BY, LIMIT and OFFSET do not belong".into());
+    }
+    query.where_clause.ok_or_else(|| "empty filter".to_string())
 }
 
-/// Catches unbalanced quotes and parentheses, and binds other than `:user`, which SOQL
-/// text sent to the server cannot carry.
-fn check_shape(filter: &str) -> Result<(), String> {
-    let mut depth: i64 = 0;
-    let mut in_string = false;
-    let mut chars = filter.chars().peekable();
-    while let Some(c) = chars.next() {
-        if in_string {
-            match c {
-                '\\' => {
-                    chars.next();
-                }
-                '\'' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '\'' => in_string = true,
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err("unexpected ')'".into());
-                }
-            }
-            ':' if chars.peek().is_some_and(|n| n.is_ascii_alphabetic()) => {
-                let name: String =
-                    chars.clone().take_while(|n| n.is_ascii_alphanumeric() || *n == '_').collect();
-                return Err(format!("unknown bind ':{name}'; only :user is available"));
-            }
-            _ => {}
-        }
-    }
-    if in_string {
-        return Err("unterminated string literal".into());
-    }
-    if depth > 0 {
-        return Err("missing ')'".into());
-    }
-    Ok(())
+/// Checks that `filter` parses, names only fields of `schema` (or its parent
+/// relationships) and uses no bind but `:user`.
+pub fn check_filter(schema: &ObjectSchema, filter: &str) -> Result<(), String> {
+    let condition = parse_filter(&schema.name, filter)?;
+    check_condition(schema, &condition)
 }
 
-// FIXME: the SOQL parser has not landed on this branch yet; until it does, only the shape
-// checks above run. Wiring `soql::parse` here makes every filter fully checked.
-fn parse_soql(_soql: &str) -> Result<(), String> {
-    Ok(())
+fn check_condition(schema: &ObjectSchema, condition: &Condition) -> Result<(), String> {
+    match condition {
+        Condition::And(parts) | Condition::Or(parts) => {
+            parts.iter().try_for_each(|c| check_condition(schema, c))
+        }
+        Condition::Not(inner) => check_condition(schema, inner),
+        Condition::Compare { field, value, .. } => {
+            check_field(schema, field)?;
+            check_value(value)
+        }
+        Condition::In { field, list, .. } => {
+            check_field(schema, field)?;
+            match list {
+                InList::Values(values) => values.iter().try_for_each(check_value),
+                // The subquery's object is not described here; the server checks it.
+                InList::SubQuery(_) => Ok(()),
+            }
+        }
+        Condition::Includes { field, values, .. } => {
+            check_field(schema, field)?;
+            values.iter().try_for_each(check_value)
+        }
+    }
+}
+
+fn check_field(schema: &ObjectSchema, path: &FieldPath) -> Result<(), String> {
+    let Some(first) = path.parts.first() else {
+        return Ok(());
+    };
+    let known = if path.parts.len() == 1 {
+        schema.field(first).is_some()
+    } else {
+        schema.parent_relationship(first).is_some()
+    };
+    if known { Ok(()) } else { Err(format!("unknown field '{}' on {}", path, schema.name)) }
+}
+
+fn check_value(value: &Value) -> Result<(), String> {
+    match value {
+        Value::Bind(name) if !name.eq_ignore_ascii_case(USER_BIND) => {
+            Err(format!("unknown bind ':{name}'; only :user is available"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `condition` with every `:user` replaced by the user id as a string literal.
+pub fn bind_user(condition: &Condition, user_id: &str) -> Condition {
+    let bind = |v: &Value| match v {
+        Value::Bind(name) if name.eq_ignore_ascii_case(USER_BIND) => {
+            Value::String(user_id.to_string())
+        }
+        other => other.clone(),
+    };
+    match condition {
+        Condition::And(parts) => {
+            Condition::And(parts.iter().map(|c| bind_user(c, user_id)).collect())
+        }
+        Condition::Or(parts) => {
+            Condition::Or(parts.iter().map(|c| bind_user(c, user_id)).collect())
+        }
+        Condition::Not(inner) => Condition::Not(Box::new(bind_user(inner, user_id))),
+        Condition::Compare { field, op, value } => {
+            Condition::Compare { field: field.clone(), op: *op, value: bind(value) }
+        }
+        Condition::In { field, negated, list } => Condition::In {
+            field: field.clone(),
+            negated: *negated,
+            list: match list {
+                InList::Values(values) => InList::Values(values.iter().map(bind).collect()),
+                InList::SubQuery(query) => {
+                    let mut query = query.clone();
+                    query.where_clause = query.where_clause.map(|w| bind_user(&w, user_id));
+                    InList::SubQuery(query)
+                }
+            },
+        },
+        Condition::Includes { field, excludes, values } => Condition::Includes {
+            field: field.clone(),
+            excludes: *excludes,
+            values: values.iter().map(bind).collect(),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_schema::schemas;
 
-    #[test]
-    fn binds_user_outside_strings_only() {
-        assert_eq!(
-            bind_user("OwnerId = :user AND Name = ':user'", "005A"),
-            "OwnerId = '005A' AND Name = ':user'"
-        );
-        assert_eq!(bind_user("X = :username", "005A"), "X = :username");
-        assert_eq!(
-            bind_user("Name = 'it\\'s' AND O = :user", "005A"),
-            "Name = 'it\\'s' AND O = '005A'"
-        );
+    fn account() -> ObjectSchema {
+        schemas().into_iter().find(|s| s.name == "Account").unwrap()
     }
 
     #[test]
-    fn shape_errors() {
-        assert!(check_filter("Account", "(Name = 'x'").unwrap_err().contains("missing ')'"));
-        assert!(check_filter("Account", "Name = 'x").unwrap_err().contains("unterminated"));
-        assert!(check_filter("Account", "Name = :other").unwrap_err().contains(":other"));
-        assert!(check_filter("Account", "Name = 'x')").is_err());
-        assert!(check_filter("Account", "  ").is_err());
-        assert!(check_filter("Account", "OwnerId = :user AND Name = 'a:b'").is_ok());
+    fn binds_user_outside_strings_only() {
+        let c = parse_filter("Account", "OwnerId = :user AND Name = ':user'").unwrap();
+        assert_eq!(bind_user(&c, "005A").to_string(), "OwnerId = '005A' AND Name = ':user'");
+    }
+
+    #[test]
+    fn filter_errors() {
+        let a = account();
+        assert!(check_filter(&a, "(Name = 'x'").is_err());
+        assert!(check_filter(&a, "Name = 'x").is_err());
+        assert_eq!(
+            check_filter(&a, "Name = :other").unwrap_err(),
+            "unknown bind ':other'; only :user is available"
+        );
+        assert_eq!(check_filter(&a, "Nme = 'x'").unwrap_err(), "unknown field 'Nme' on Account");
+        assert!(check_filter(&a, "Name = 'x' LIMIT 5").is_err());
+        assert!(check_filter(&a, "  ").is_err());
+        assert!(check_filter(&a, "OwnerId = :user AND Name = 'a:b' AND Parent.Name = 'p'").is_ok());
     }
 }

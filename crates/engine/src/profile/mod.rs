@@ -29,7 +29,7 @@
 
 mod diff;
 mod error;
-mod filter;
+pub(crate) mod filter;
 mod graph;
 mod interval;
 mod raw;

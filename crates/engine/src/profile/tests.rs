@@ -86,9 +86,12 @@ fn unknown_key_names_its_line() {
 #[test]
 fn bad_filter_names_its_line() {
     let text = "[objects.Account]\nfields = [\"Name\"]\n\nfilter = \"(Name = 'x'\"\n";
+    let e = error_of(text);
+    assert!(e.starts_with("profile.toml: line 4: filter of Account does not parse: "), "{e}");
+    let text = "[objects.Account]\nfilter = \"Nme = 'x'\"\n";
     assert_eq!(
         error_of(text),
-        "profile.toml: line 4: filter of Account does not parse: missing ')'"
+        "profile.toml: line 2: filter of Account does not parse: unknown field 'Nme' on Account"
     );
 }
 
@@ -183,10 +186,8 @@ fn child_rule_errors() {
     let text = "[objects.WorkOrder]\n[objects.WorkOrderLineItem]\nrelated_only = true\n\
                 [objects.Account]\nchildren = [{ relationship = \"WorkOrders\", filter = \"Status = 'x\" }]\n";
     let errors = load(text).unwrap_err();
-    assert_eq!(
-        errors.0[0].to_string(),
-        "profile.toml: line 5: filter of WorkOrder does not parse: unterminated string literal"
-    );
+    let e = errors.0[0].to_string();
+    assert!(e.starts_with("profile.toml: line 5: filter of WorkOrder does not parse: "), "{e}");
 }
 
 #[test]

@@ -235,7 +235,7 @@ fn resolve_object(
         if related_only {
             errors.at(f.span(), ProfileErrorKind::FilterOnRelatedOnly(d.name.clone()));
         }
-        check_filter_at(errors, f, &d.name);
+        check_filter_at(errors, f, d.schema);
         f.get_ref().trim().to_string()
     });
 
@@ -350,7 +350,7 @@ fn resolve_object(
             continue;
         };
         let filter = r.filter.as_ref().map(|f| {
-            check_filter_at(errors, f, &target_decl.name);
+            check_filter_at(errors, f, target_decl.schema);
             f.get_ref().trim().to_string()
         });
         push_unique(&mut fetch_fields, &field.name);
@@ -386,7 +386,7 @@ fn resolve_object(
         let field =
             child_decl.schema.field(&rel.field).map_or(rel.field.clone(), |f| f.name.clone());
         let filter = r.filter.as_ref().map(|f| {
-            check_filter_at(errors, f, &child_decl.name);
+            check_filter_at(errors, f, child_decl.schema);
             f.get_ref().trim().to_string()
         });
         rule_lines.insert(
@@ -417,10 +417,10 @@ fn resolve_object(
     }
 }
 
-fn check_filter_at(errors: &mut Errors<'_>, filter: &Spanned<String>, object: &str) {
-    if let Err(reason) = check_filter(object, filter.get_ref()) {
-        errors
-            .at(filter.span(), ProfileErrorKind::BadFilter { object: object.to_string(), reason });
+fn check_filter_at(errors: &mut Errors<'_>, filter: &Spanned<String>, schema: &ObjectSchema) {
+    if let Err(reason) = check_filter(schema, filter.get_ref()) {
+        let object = schema.name.clone();
+        errors.at(filter.span(), ProfileErrorKind::BadFilter { object, reason });
     }
 }
 

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::auth::{content_type, decode_json, not_json};
+use super::decode::{content_type, decode_json, not_json};
 use super::{ApiUsage, Client, Error, Session};
 use crate::wire::ApiError;
 
@@ -70,12 +70,12 @@ impl Client {
 
     /// Sends a call and returns its 2xx answer undecoded.
     pub(crate) async fn call(&self, call: Call) -> Result<Answer, Error> {
-        let stale_token = self.session().access_token;
-        match self.send_once(&call).await? {
+        let session = self.session();
+        match self.send_once(&call, &session).await? {
             Outcome::Done(answer) => Ok(answer),
             Outcome::Unauthorized => {
-                self.refresh_session(&stale_token).await?;
-                match self.send_once(&call).await? {
+                self.refresh_session(&session.access_token).await?;
+                match self.send_once(&call, &self.session()).await? {
                     Outcome::Done(answer) => Ok(answer),
                     Outcome::Unauthorized => Err(Error::SessionExpired),
                 }
@@ -83,8 +83,7 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, call: &Call) -> Result<Outcome, Error> {
-        let session = self.session();
+    async fn send_once(&self, call: &Call, session: &Session) -> Result<Outcome, Error> {
         let url = format!("{}{}", session.instance_url, call.path);
         let mut request = self
             .inner
@@ -102,7 +101,11 @@ impl Client {
             request = request.json(body);
         }
 
-        let response = request.send().await.map_err(|e| Error::Network(e.without_url()))?;
+        let response = request.send().await.map_err(|e| {
+            let e = e.without_url();
+            tracing::debug!(method = %call.method, path = %call.path, error = %e, "salesforce call failed");
+            Error::Network(e)
+        })?;
         let status = response.status().as_u16();
         tracing::debug!(method = %call.method, path = %call.path, status, "salesforce call");
         let usage = response
@@ -240,6 +243,23 @@ fn error_list(value: &serde_json::Value) -> Option<Vec<ApiError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_error_body_becomes_an_error_without_panicking(
+            status in 300u16..600,
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let e = error_from_answer("GET /x", status, Some("application/json"), &body);
+            prop_assert!(e.status().is_some());
+        }
+
+        #[test]
+        fn any_json_shaped_error_body_is_handled(text in "[\\[\\]{}\",:a-zA-Z0-9 ]{0,80}") {
+            let _ = error_from_answer("GET /x", 400, None, text.as_bytes());
+        }
+    }
 
     #[test]
     fn limit_info_header() {

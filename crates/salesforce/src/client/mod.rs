@@ -5,6 +5,7 @@
 //! - `query`, `records`, `org`: the REST resources, one method each.
 
 mod auth;
+mod decode;
 mod error;
 mod http;
 mod jwt;
@@ -133,7 +134,8 @@ impl Client {
     }
 
     /// Registers a callback run with the new session whenever the client refreshes it,
-    /// so the application can persist the new tokens.
+    /// so the application can persist the new tokens. It replaces any earlier callback
+    /// and must not register another from inside itself.
     pub fn on_session_change(&self, callback: SessionCallback) {
         match self.inner.on_session_change.write() {
             Ok(mut slot) => *slot = Some(callback),

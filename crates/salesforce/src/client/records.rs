@@ -63,7 +63,7 @@ impl Client {
                 created: Some(created),
             });
         }
-        let mut result: SaveResult = super::auth::decode_json(
+        let mut result: SaveResult = super::decode::decode_json(
             &what,
             answer.status,
             answer.content_type.as_deref(),
@@ -186,6 +186,8 @@ fn without_attributes(record: &Record) -> Record {
     record.iter().filter(|(k, _)| *k != "attributes").map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// Encoding a request body into JSON fails only for maps with non-string keys, which
+/// these bodies never hold; the error still says what happened rather than panicking.
 fn encode_error(e: serde_json::Error) -> Error {
     Error::Decode {
         what: "request body".into(),

@@ -19,6 +19,18 @@ pub struct SaveResult {
     pub created: Option<bool>,
 }
 
+impl SaveResult {
+    /// A successful save of record `id`.
+    pub fn ok(id: impl Into<String>) -> SaveResult {
+        SaveResult { id: Some(id.into()), success: true, errors: Vec::new(), created: None }
+    }
+
+    /// A failed save, with the id when the record has one.
+    pub fn failed(id: Option<String>, errors: Vec<RecordError>) -> SaveResult {
+        SaveResult { id, success: false, errors, created: None }
+    }
+}
+
 /// The body of a collection create, update or upsert:
 /// `{"allOrNone":false,"records":[{"attributes":{"type":"Account"},"Name":"x"}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

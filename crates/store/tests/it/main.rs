@@ -1,7 +1,10 @@
 //! Integration tests of the store over real encrypted SQLite files in temporary directories.
 
+mod history;
 mod open;
 mod pending;
+mod props;
+mod query;
 mod records;
 
 use std::path::PathBuf;

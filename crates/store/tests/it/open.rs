@@ -132,6 +132,14 @@ fn catalog_survives_restart_and_grows_columns() {
     );
     let got = fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
     assert_eq!(got["Rating"], json!("Hot"));
+
+    // Registering under another spelling replaces the entry rather than adding one.
+    let mut lower = account_schema();
+    lower.name = "account".into();
+    fx.store.ensure_object(&lower, &[]).unwrap();
+    let fx = fx.reopen();
+    assert_eq!(fx.store.catalog().names(), vec!["account".to_owned(), "Contact".to_owned()]);
+    assert!(fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().is_some());
 }
 
 #[test]
@@ -177,4 +185,79 @@ fn reads_proceed_during_a_write_and_see_committed_state() {
         .unwrap();
     assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2);
     let _ = t(0);
+}
+
+#[test]
+fn a_damaged_page_is_reported_as_corrupt() {
+    let fx = Fixture::new();
+    let many: Vec<_> = (1..=300).map(|n| account(n, &"n".repeat(200))).collect();
+    fx.store.write(|tx| tx.upsert_records("Account", &many).map(drop)).unwrap();
+    let path = fx.path();
+    drop(fx.store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 4096 * 8);
+    // Damage every page after the first (which holds the schema).
+    let pages = bytes.len() / 4096;
+    for page in 1..pages {
+        for b in &mut bytes[page * 4096 + 100..page * 4096 + 164] {
+            *b ^= 0x5a;
+        }
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let result =
+        Store::open(&path, &fx.key).and_then(|s| s.query("SELECT Name FROM Account", t(0)));
+    assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+}
+
+#[test]
+fn a_store_held_exclusively_elsewhere_is_locked() {
+    let fx = Fixture::new();
+    let path = fx.path();
+    drop(fx.store);
+    // Another program holds the file in exclusive locking mode.
+    let other = rusqlite_open(&path, &fx.key);
+    other.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;").unwrap();
+    let err = Store::open(&path, &fx.key).unwrap_err();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(err.is_transient());
+    other.execute_batch("COMMIT; PRAGMA locking_mode = NORMAL;").unwrap();
+    drop(other);
+    Store::open(&path, &fx.key).unwrap();
+}
+
+#[test]
+fn a_large_page_of_records_is_written_in_one_transaction() {
+    let fx = Fixture::new();
+    let page: Vec<_> = (1..=2000).map(|n| account(n, "Bulk")).collect();
+    let out = fx.store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+    assert_eq!(out.inserted.len(), 2000);
+    let again = fx.store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+    assert_eq!(again.updated.len(), 2000);
+    assert_eq!(fx.store.read(|r| r.count("Account")).unwrap(), 2000);
+}
+
+#[test]
+fn readers_on_other_threads_never_fail_while_a_sync_writes() {
+    let fx = Fixture::new();
+    let store = std::sync::Arc::new(fx.store);
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            for batch in 0..40u64 {
+                let page: Vec<_> =
+                    (batch * 25 + 1..=batch * 25 + 25).map(|n| account(n, "W")).collect();
+                store.write(|tx| tx.upsert_records("Account", &page)).unwrap();
+            }
+        })
+    };
+    // Each read sees a whole number of committed pages, never a partial one.
+    let mut last = 0;
+    while !writer.is_finished() {
+        let n = store.read(|r| r.count("Account")).unwrap();
+        assert_eq!(n % 25, 0, "a reader saw part of a transaction");
+        assert!(n >= last);
+        last = n;
+    }
+    writer.join().unwrap();
+    assert_eq!(store.read(|r| r.count("Account")).unwrap(), 1000);
 }

@@ -1,0 +1,116 @@
+//! query, queryAll, queryMore, parent paths and child subqueries.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn q(api: &Api, soql: &str) -> (StatusCode, Value) {
+    let resp = api
+        .http
+        .get(api.url("/query"))
+        .query(&[("q", soql)])
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn query_returns_records_with_parents_and_children() {
+    let org = start().await;
+    let api = admin(&org).await;
+    let acc = api.create("Account", json!({"Name": "Acme"})).await;
+    api.create("Contact", json!({"LastName": "Ng", "FirstName": "Ana", "AccountId": acc})).await;
+    api.create("Contact", json!({"LastName": "Ito", "AccountId": acc})).await;
+
+    let (status, body) =
+        q(&api, "SELECT Id, Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account")
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["totalSize"], 1);
+    assert_eq!(body["done"], true);
+    let rec = &body["records"][0];
+    assert_eq!(rec["attributes"]["type"], "Account");
+    assert_eq!(rec["Contacts"]["totalSize"], 2);
+    assert_eq!(rec["Contacts"]["records"][0]["LastName"], "Ito");
+
+    let (_, body) = q(&api, "SELECT Name, Account.Name FROM Contact WHERE FirstName = 'Ana'").await;
+    assert_eq!(body["records"][0]["Name"], "Ana Ng");
+    assert_eq!(body["records"][0]["Account"]["Name"], "Acme");
+
+    let (_, body) = q(&api, "SELECT COUNT() FROM Contact").await;
+    assert_eq!(body["totalSize"], 2);
+}
+
+#[tokio::test]
+async fn bad_soql_is_a_400_with_the_soql_code() {
+    let org = start().await;
+    let api = admin(&org).await;
+    let (status, body) = q(&api, "SELECT Id FORM Account").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "MALFORMED_QUERY");
+    let (status, body) = q(&api, "SELECT Nme FROM Account").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INVALID_FIELD");
+    assert!(body[0]["message"].as_str().unwrap().contains("Nme"));
+}
+
+#[tokio::test]
+async fn query_all_includes_deleted_rows() {
+    let org = start().await;
+    let api = admin(&org).await;
+    let id = api.create("Account", json!({"Name": "Gone"})).await;
+    api.delete(&format!("/sobjects/Account/{id}")).await;
+    let (_, body) = q(&api, "SELECT Id FROM Account").await;
+    assert_eq!(body["totalSize"], 0);
+    let (status, body) = api.get("/queryAll/?q=SELECT+Id,IsDeleted+FROM+Account").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["totalSize"], 1);
+    assert_eq!(body["records"][0]["IsDeleted"], true);
+}
+
+#[tokio::test]
+async fn pages_follow_next_records_url_and_batch_size() {
+    let org = start().await;
+    let api = admin(&org).await;
+    let records: Vec<Value> = (0..200)
+        .map(|i| json!({"attributes": {"type": "Account"}, "Name": format!("A{i:03}")}))
+        .collect();
+    for chunk in [&records[..], &records[..50]] {
+        let (status, body) =
+            api.post("/composite/sobjects", json!({"allOrNone": true, "records": chunk})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let resp = api
+        .http
+        .get(api.url("/query/"))
+        .query(&[("q", "SELECT Name FROM Account ORDER BY Name")])
+        .header("Sforce-Query-Options", "batchSize=200")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let first: Value = resp.json().await.unwrap();
+    assert_eq!(first["totalSize"], 250);
+    assert_eq!(first["done"], false);
+    assert_eq!(first["records"].as_array().unwrap().len(), 200);
+    let next = first["nextRecordsUrl"].as_str().unwrap();
+    assert!(next.starts_with("/services/data/v62.0/query/01g"));
+    let locator = next.rsplit('/').next().unwrap();
+    assert!(!locator.contains('/'));
+
+    let (status, second) = api.get(next).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(second["done"], true);
+    assert!(second.get("nextRecordsUrl").is_none());
+    assert_eq!(second["records"].as_array().unwrap().len(), 50);
+    assert_eq!(second["records"][49]["Name"], "A199");
+
+    let (status, body) = api.get("/query/01gNOPE-200").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INVALID_QUERY_LOCATOR");
+}

@@ -1,0 +1,105 @@
+//! Org-wide defaults and parent-controlled sharing on every endpoint.
+
+mod common;
+
+use common::*;
+use devorg::Sharing;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn q(api: &Api, soql: &str) -> Value {
+    let resp = api
+        .http
+        .get(api.url("/query"))
+        .query(&[("q", soql)])
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn private_work_orders_are_seen_by_their_owner_and_admins_only() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let t2 = login(&org, "tech2@field.example").await;
+    let boss = admin(&org).await;
+    let wo = t1.create("WorkOrder", json!({"Subject": "Fix pump"})).await;
+    let li =
+        t1.create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Description": "seal"})).await;
+    let sa =
+        t1.create("ServiceAppointment", json!({"ParentRecordId": wo, "Subject": "visit"})).await;
+
+    // The owner and an admin see it; another technician does not, nor its children.
+    assert_eq!(t1.get(&format!("/sobjects/WorkOrder/{wo}")).await.0, StatusCode::OK);
+    assert_eq!(boss.get(&format!("/sobjects/WorkOrder/{wo}")).await.0, StatusCode::OK);
+    let (status, body) = t2.get(&format!("/sobjects/WorkOrder/{wo}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    assert_eq!(t2.get(&format!("/sobjects/WorkOrderLineItem/{li}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t2.get(&format!("/sobjects/ServiceAppointment/{sa}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(q(&t2, "SELECT Id FROM WorkOrder").await["totalSize"], 0);
+    assert_eq!(q(&t2, "SELECT Id FROM WorkOrderLineItem").await["totalSize"], 0);
+    assert_eq!(
+        q(&t1, "SELECT Id, (SELECT Id FROM WorkOrderLineItems) FROM WorkOrder").await["records"][0]
+            ["WorkOrderLineItems"]["totalSize"],
+        1
+    );
+    assert_eq!(q(&t2, "SELECT WorkOrder.Subject FROM WorkOrderLineItem").await["totalSize"], 0);
+
+    // Writes by someone who cannot see or edit it are refused.
+    let (status, body) =
+        t2.patch(&format!("/sobjects/WorkOrder/{wo}"), json!({"Subject": "mine"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INSUFFICIENT_ACCESS_OR_READONLY");
+    let (status, body) = t2.delete(&format!("/sobjects/WorkOrder/{wo}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INSUFFICIENT_ACCESS_OR_READONLY");
+    let (status, body) = t2.post("/sobjects/WorkOrderLineItem", json!({"WorkOrderId": wo})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY");
+
+    // Handing the work order to tech2 moves it, children included.
+    let tech2 = org.admin().user_id("tech2@field.example").unwrap();
+    let (status, _) =
+        t1.patch(&format!("/sobjects/WorkOrder/{wo}"), json!({"OwnerId": tech2})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(q(&t2, "SELECT Id FROM WorkOrderLineItem").await["totalSize"], 1);
+    assert_eq!(q(&t1, "SELECT Id FROM WorkOrder").await["totalSize"], 0);
+    // tech1 still owns the appointment itself.
+    assert_eq!(t1.get(&format!("/sobjects/ServiceAppointment/{sa}")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn org_wide_defaults_can_be_changed() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let t2 = login(&org, "tech2@field.example").await;
+    let acc = t1.create("Account", json!({"Name": "Shared"})).await;
+    assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 1);
+
+    org.admin().set_sharing("Account", Sharing::Read);
+    assert_eq!(t2.get(&format!("/sobjects/Account/{acc}")).await.0, StatusCode::OK);
+    let (status, body) = t2.patch(&format!("/sobjects/Account/{acc}"), json!({"Name": "x"})).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::BAD_REQUEST, "INSUFFICIENT_ACCESS_OR_READONLY")
+    );
+
+    org.admin().set_sharing("Account", Sharing::Private);
+    assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 0);
+    // Contacts follow their account.
+    t1.create("Contact", json!({"LastName": "Kid", "AccountId": acc})).await;
+    assert_eq!(q(&t2, "SELECT Id FROM Contact").await["totalSize"], 0);
+    assert_eq!(q(&t1, "SELECT Id FROM Contact").await["totalSize"], 1);
+    // Semi-joins are filtered too.
+    assert_eq!(
+        q(&t2, "SELECT Id FROM Contact WHERE AccountId IN (SELECT Id FROM Account)").await["totalSize"],
+        0
+    );
+}

@@ -1,0 +1,193 @@
+//! Delta sync of one primed object: deletions from the replication log, changes by
+//! `SystemModstamp` with an overlap window, and records whose scope moved because
+//! related records changed. Cost follows the changes, not the store's size.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use salesforce::SfId;
+use store::SyncCursor;
+use store::values::{format_datetime, parse_datetime};
+use tracing::{debug, info};
+
+use super::decide::{
+    DELETED_REACH, IDS_PER_QUERY, RemoveKind, StoreKind, UPDATED_REACH, replication_window,
+};
+use super::evaluate::{ObjectRun, RunChanges, merge_changes};
+use super::prime::latest_covered;
+use super::remote::{fetch_all, held_ids, held_stamps, record_id, record_stamp};
+use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
+use crate::scope::{ObjectScope, StampBound};
+
+/// The error code the replication API answers a window beyond its reach with.
+const INVALID_REPLICATION_DATE: &str = "INVALID_REPLICATION_DATE";
+
+/// How a delta of one object ended.
+#[derive(Debug)]
+pub(crate) struct DeltaOutcome {
+    /// What changed.
+    pub counts: ObjectCounts,
+    /// The change log did not reach back to the cursor, so deletions (and, for held
+    /// links, records that changed into scope) may have been missed: reconcile.
+    pub needs_reconcile: bool,
+}
+
+fn normalized(ids: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+    ids.into_iter().filter_map(|id| SfId::parse(&id).ok()).map(|id| id.to_string()).collect()
+}
+
+fn refused(e: &salesforce::client::Error) -> bool {
+    e.error_code() == Some(INVALID_REPLICATION_DATE)
+}
+
+/// Runs delta sync for one primed object.
+pub(crate) async fn delta_object(
+    ctx: &Ctx<'_>,
+    scope: &ObjectScope,
+    run: &mut RunChanges,
+    progress: &mut (dyn FnMut(SyncEvent) + Send),
+) -> Result<DeltaOutcome, SyncError> {
+    let (client, store, clock, overlap) = (ctx.client, ctx.store, ctx.clock, ctx.options.overlap);
+    let object = scope.object.clone();
+    let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
+    let now = clock.now();
+    let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
+        return Ok(DeltaOutcome { counts: ObjectCounts::default(), needs_reconcile: true });
+    };
+    progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
+    let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
+    let mut needs_reconcile = false;
+
+    // Deletions since the cursor, from the replication log.
+    let has_log = ctx.has_log(&object);
+    let deleted = match replication_window(since, now, overlap, DELETED_REACH) {
+        _ if !has_log => None,
+        None => None,
+        Some(w) => match client.deleted(&object, w.start, w.end).await {
+            Ok(d) => Some(d),
+            Err(e) if refused(&e) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    match deleted {
+        Some(deleted) => {
+            let held = held_ids(store, &object)?;
+            let removes: Vec<(String, RemoveKind)> =
+                normalized(deleted.deleted_records.into_iter().map(|d| d.id))
+                    .into_iter()
+                    .filter(|id| held.contains(id))
+                    .map(|id| (id, RemoveKind::Deleted))
+                    .collect();
+            debug!(object = %object, deleted = removes.len(), "deletions");
+            object_run.apply(Vec::new(), removes, None)?;
+        }
+        None => {
+            info!(object = %object, "deletion log does not reach the cursor; reconciling");
+            needs_reconcile = true;
+        }
+    }
+
+    // Ids changed since the cursor, and the point up to which changes are committed.
+    // Beyond the log's reach, held records are checked for changes by their stamps.
+    let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
+        _ if !has_log => None,
+        None => None,
+        Some(w) => match client.updated(&object, w.start, w.end).await {
+            Ok(u) => Some(u),
+            Err(e) if refused(&e) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let (covered, mut changed) = match updated {
+        Some(u) => (u.latest_date_covered, normalized(u.ids)),
+        None => {
+            needs_reconcile = true;
+            let covered = latest_covered(ctx, &object).await?;
+            let held: Vec<String> = held_ids(store, &object)?.into_iter().collect();
+            let stamp = StampBound::From(since - overlap).condition();
+            let mut changed = BTreeSet::new();
+            for chunk in held.chunks(IDS_PER_QUERY) {
+                for record in
+                    fetch_all(client, &scope.matching_ids_query(chunk, Some(&stamp))).await?
+                {
+                    changed.insert(record_id(&object, &record)?);
+                }
+            }
+            (covered, changed)
+        }
+    };
+
+    // Records the server-evaluated scope brings in that changed since the cursor, with
+    // an overlap window; upserts are idempotent, so re-reading is harmless.
+    let mut read_in_scope = BTreeSet::new();
+    if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
+        let mut pager = client.query_pages(&soql, ctx.options.page_size);
+        while let Some(page) = pager.next_page().await? {
+            let mut ids = Vec::with_capacity(page.records.len());
+            for record in &page.records {
+                ids.push(record_id(&object, record)?);
+            }
+            let held_stamps = held_stamps(store, &object, &ids)?;
+            let mut stores = Vec::with_capacity(page.records.len());
+            for (record, id) in page.records.into_iter().zip(ids) {
+                let stamp = record_stamp(&object, &record)?;
+                let kind = match held_stamps.get(&id) {
+                    // Re-read in the overlap window and unchanged: nothing to write.
+                    Some(Some(held)) if *held == stamp => None,
+                    Some(_) => Some(StoreKind::Updated),
+                    None => Some(StoreKind::New),
+                };
+                read_in_scope.insert(id);
+                stores.extend(kind.map(|k| (record, k)));
+            }
+            object_run.apply(stores, Vec::new(), None)?;
+            progress(SyncEvent::Progress {
+                object: object.clone(),
+                done: read_in_scope.len() as u64,
+                total: None,
+            });
+        }
+    }
+    changed.extend(read_in_scope.iter().cloned());
+
+    // Candidates whose scope must be evaluated: held records that changed but did not
+    // come back in scope, records that may have changed into a held link, and records
+    // touched by related changes in this run.
+    let held = held_ids(store, &object)?;
+    let mut candidates: BTreeSet<String> = changed
+        .iter()
+        .filter(|id| !read_in_scope.contains(*id))
+        .filter(|id| held.contains(*id) || scope.held_rules().next().is_some())
+        .cloned()
+        .collect();
+    let (touched, fetched) = object_run.touched_candidates(run).await?;
+    candidates.extend(touched.into_iter().filter(|id| !read_in_scope.contains(id)));
+    let fetched: BTreeMap<_, _> =
+        fetched.into_iter().filter(|(id, _)| candidates.contains(id)).collect();
+    let name = object.clone();
+    let mut report = |counts: &ObjectCounts| {
+        let done = counts.new + counts.updated + counts.entered_scope;
+        progress(SyncEvent::Progress { object: name.clone(), done, total: None });
+    };
+    object_run.evaluate(candidates, fetched, &changed, &mut report).await?;
+
+    // The cursor never passes the point up to which the server knows all commits.
+    let next = SyncCursor {
+        object: object.clone(),
+        modstamp: Some(format_datetime(covered)),
+        last_id: None,
+        replication_latest: Some(format_datetime(covered)),
+        prime_state: cursor.prime_state.clone(),
+        last_sync_at: Some(now),
+    };
+    store.write(|tx| tx.set_cursor(&next))?;
+
+    let counts = object_run.counts;
+    let outcome = DeltaOutcome { counts, needs_reconcile };
+    merge_changes(run, &object, object_run.changes);
+    info!(
+        object = %object, new = counts.new, updated = counts.updated, deleted = counts.deleted,
+        left = counts.left_scope, entered = counts.entered_scope, "delta done"
+    );
+    progress(SyncEvent::ObjectFinished { object, counts });
+    Ok(outcome)
+}

@@ -1,0 +1,375 @@
+//! Deciding, record by record, whether candidates are in scope, and applying the verdicts
+//! to the store in one transaction per batch.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use salesforce::client::Client;
+use salesforce::wire::Record;
+use store::{Store, SyncCursor};
+use tracing::{debug, trace};
+
+use super::decide::{Evaluated, IDS_PER_QUERY, RemoveKind, StoreKind, Verdict, verdict};
+use super::remote::{
+    fetch_all, held_ids, held_lookup_values, held_lookups, held_stamps, lookup_value, record_id,
+    record_stamp,
+};
+use super::{ObjectCounts, SyncError};
+use crate::scope::{HeldLink, ObjectScope, RuleSource, ScopePlan};
+
+/// What one object's run changed, for the objects whose scope derives from it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ObjectChanges {
+    /// Ids stored that were not held before.
+    pub arrived: BTreeSet<String>,
+    /// Ids removed from the store (or flagged, when pending).
+    pub removed: BTreeSet<String>,
+    /// Per tracked lookup field, its values before and after on every record stored or
+    /// removed: the records of other objects whose scope may have moved.
+    pub lookup_values: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Changes per object in one run.
+pub(crate) type RunChanges = BTreeMap<String, ObjectChanges>;
+
+/// Adds `changes` to what `run` knows about `object`.
+pub(crate) fn merge_changes(run: &mut RunChanges, object: &str, changes: ObjectChanges) {
+    let entry = run.entry(object.to_string()).or_default();
+    entry.arrived.extend(changes.arrived);
+    entry.removed.extend(changes.removed);
+    for (field, values) in changes.lookup_values {
+        entry.lookup_values.entry(field).or_default().extend(values);
+    }
+}
+
+/// One object's share of a run: where it reads and writes, and what it changed.
+pub(crate) struct ObjectRun<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub scope: &'a ObjectScope,
+    /// Lookup fields of this object that other objects' scope follows.
+    pub tracked_fields: Vec<String>,
+    pub counts: ObjectCounts,
+    pub changes: ObjectChanges,
+}
+
+/// The lookup fields of `object` that some rule of the plan follows to other records.
+pub(crate) fn tracked_fields(plan: &ScopePlan, object: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    for o in &plan.objects {
+        for rule in &o.rules {
+            if let RuleSource::Parent { from, field } = &rule.source
+                && from == object
+                && !fields.contains(field)
+            {
+                fields.push(field.clone());
+            }
+        }
+    }
+    fields
+}
+
+impl<'a> ObjectRun<'a> {
+    pub(crate) fn new(
+        client: &'a Client,
+        store: &'a Store,
+        plan: &ScopePlan,
+        scope: &'a ObjectScope,
+    ) -> Self {
+        ObjectRun {
+            client,
+            store,
+            scope,
+            tracked_fields: tracked_fields(plan, &scope.object),
+            counts: ObjectCounts::default(),
+            changes: ObjectChanges::default(),
+        }
+    }
+
+    fn object(&self) -> &str {
+        &self.scope.object
+    }
+
+    /// Writes `stores` and `removes` and, when given, `cursor`, in one transaction, and
+    /// counts what happened.
+    pub(crate) fn apply(
+        &mut self,
+        stores: Vec<(Record, StoreKind)>,
+        removes: Vec<(String, RemoveKind)>,
+        cursor: Option<&SyncCursor>,
+    ) -> Result<(), SyncError> {
+        let object = self.scope.object.clone();
+        let mut ids = Vec::with_capacity(stores.len());
+        for (record, _) in &stores {
+            ids.push(record_id(&object, record)?);
+        }
+
+        // The tracked lookups before the write, so a lookup that moved touches both ends.
+        let fields = self.tracked_fields.clone();
+        let touched: Vec<&String> = ids.iter().chain(removes.iter().map(|(id, _)| id)).collect();
+        let before: Vec<BTreeMap<String, String>> = if fields.is_empty() {
+            Vec::new()
+        } else {
+            self.store.read(|r| {
+                let mut out = Vec::new();
+                for id in &touched {
+                    if let Some(rec) = r.get_record(&object, id)? {
+                        out.push(
+                            fields
+                                .iter()
+                                .filter_map(|f| lookup_value(&rec, f).map(|v| (f.clone(), v)))
+                                .collect(),
+                        );
+                    }
+                }
+                Ok(out)
+            })?
+        };
+
+        // A record already kept out of scope for its pending changes stays as it is.
+        let already_left: BTreeSet<String> = self.store.read(|r| {
+            let mut out = BTreeSet::new();
+            for (id, _) in &removes {
+                if r.record_flags(&object, id)?.is_some_and(|f| f.scope_left) {
+                    out.insert(id.clone());
+                }
+            }
+            Ok(out)
+        })?;
+        let removes: Vec<(String, RemoveKind)> =
+            removes.into_iter().filter(|(id, _)| !already_left.contains(id)).collect();
+
+        let records: Vec<Record> = stores.iter().map(|(r, _)| r.clone()).collect();
+        let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
+        let (upserted, removed) = self.store.write(|tx| {
+            let upserted = tx.upsert_records(&object, &records)?;
+            let removed = tx.delete_records(&object, &remove_ids)?;
+            if let Some(cursor) = cursor {
+                tx.set_cursor(cursor)?;
+            }
+            Ok((upserted, removed))
+        })?;
+
+        // Count, then note what other objects' scope needs to know.
+        let inserted: BTreeSet<&String> = upserted.inserted.iter().collect();
+        for ((_, kind), id) in stores.iter().zip(&ids) {
+            let arrived = inserted.contains(id);
+            match (kind, arrived) {
+                (_, false) => self.counts.updated += 1,
+                (StoreKind::Entered, true) => self.counts.entered_scope += 1,
+                (_, true) => self.counts.new += 1,
+            }
+            if arrived {
+                self.changes.arrived.insert(id.clone());
+            }
+            trace!(object = %object, arrived, "record stored");
+        }
+        let kept: BTreeSet<&String> = removed.kept.iter().collect();
+        for (id, kind) in &removes {
+            if kept.contains(id) {
+                self.counts.kept_pending += 1;
+            } else {
+                match kind {
+                    RemoveKind::Deleted => self.counts.deleted += 1,
+                    RemoveKind::LeftScope => self.counts.left_scope += 1,
+                }
+            }
+            self.changes.removed.insert(id.clone());
+        }
+        for map in before {
+            for (field, value) in map {
+                self.changes.lookup_values.entry(field).or_default().insert(value);
+            }
+        }
+        for (record, _) in &stores {
+            for field in &self.tracked_fields {
+                if let Some(v) = lookup_value(record, field) {
+                    self.changes.lookup_values.entry(field.clone()).or_default().insert(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The records whose scope may have moved because related records changed in this
+    /// run: candidate ids, and records already fetched for some of them.
+    pub(crate) async fn touched_candidates(
+        &self,
+        run: &RunChanges,
+    ) -> Result<(BTreeSet<String>, BTreeMap<String, Record>), SyncError> {
+        let mut candidates = BTreeSet::new();
+        let mut fetched = BTreeMap::new();
+        for rule in &self.scope.rules {
+            match &rule.source {
+                RuleSource::Root => {}
+                RuleSource::Parent { from, field } => {
+                    if let Some(values) = run.get(from).and_then(|c| c.lookup_values.get(field)) {
+                        candidates.extend(values.iter().cloned());
+                    }
+                }
+                RuleSource::Child { from, field } => {
+                    let Some(changes) = run.get(from) else { continue };
+
+                    // Children of parents that just arrived, changed or not.
+                    let arrived: Vec<String> = changes.arrived.iter().cloned().collect();
+                    for chunk in arrived.chunks(IDS_PER_QUERY) {
+                        let soql = self.scope.by_parents_query(field, chunk, None);
+                        for record in fetch_all(self.client, &soql).await? {
+                            let id = record_id(self.object(), &record)?;
+                            candidates.insert(id.clone());
+                            fetched.insert(id, record);
+                        }
+                    }
+
+                    // Held children of parents that just left.
+                    if !changes.removed.is_empty() {
+                        let lookups =
+                            held_lookups(self.store, self.object(), std::slice::from_ref(field))?;
+                        for (id, values) in lookups {
+                            if values.get(field).is_some_and(|p| changes.removed.contains(p)) {
+                                candidates.insert(id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        debug!(object = %self.object(), candidates = candidates.len(), "records touched by related changes");
+        Ok((candidates, fetched))
+    }
+
+    /// Evaluates each candidate against every scope rule and applies the verdicts.
+    /// `changed` are the ids known to have changed themselves since the cursor.
+    pub(crate) async fn evaluate(
+        &mut self,
+        candidates: BTreeSet<String>,
+        mut fetched: BTreeMap<String, Record>,
+        changed: &BTreeSet<String>,
+        on_batch: &mut (dyn FnMut(&ObjectCounts) + Send),
+    ) -> Result<(), SyncError> {
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let object = self.object().to_string();
+        let held = held_ids(self.store, &object)?;
+
+        // The held records each held link reaches.
+        let mut link_sets: Vec<BTreeSet<String>> = Vec::new();
+        for (link, _) in self.scope.held_rules() {
+            link_sets.push(match link {
+                HeldLink::LookupTarget { from, field } => {
+                    held_lookup_values(self.store, from, field)?
+                }
+                HeldLink::ChildOf { from, .. } => held_ids(self.store, from)?,
+            });
+        }
+
+        let ids: Vec<String> = candidates.into_iter().collect();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            // The candidates as the server has them now.
+            let missing: Vec<String> =
+                chunk.iter().filter(|id| !fetched.contains_key(*id)).cloned().collect();
+            if !missing.is_empty() {
+                for record in
+                    fetch_all(self.client, &self.scope.fetch_by_ids_query(&missing)).await?
+                {
+                    fetched.insert(record_id(&object, &record)?, record);
+                }
+            }
+            let present: Vec<String> =
+                chunk.iter().filter(|id| fetched.contains_key(*id)).cloned().collect();
+
+            // Which of them the server-evaluated rules and the held rules' filters accept.
+            let server_ok = self.matching(&present, ServerPart::Rules).await?;
+            let mut filter_ok = Vec::new();
+            for (_, filter) in self.scope.held_rules() {
+                filter_ok.push(match filter {
+                    Some(f) => self.matching(&present, ServerPart::Condition(f)).await?,
+                    None => None,
+                });
+            }
+
+            let held_stamps = held_stamps(self.store, &object, chunk)?;
+            let mut stores = Vec::new();
+            let mut removes = Vec::new();
+            for id in chunk {
+                let record = fetched.remove(id);
+                let server_in = self.scope.has_server_rules()
+                    && server_ok.as_ref().is_none_or(|ok| ok.contains(id));
+                let held_in = record.as_ref().is_some_and(|record| {
+                    self.scope.held_rules().zip(&link_sets).zip(&filter_ok).any(
+                        |(((link, _), reach), filter)| {
+                            let linked = match link {
+                                HeldLink::LookupTarget { .. } => reach.contains(id),
+                                HeldLink::ChildOf { field, .. } => {
+                                    lookup_value(record, field).is_some_and(|p| reach.contains(&p))
+                                }
+                            };
+                            linked && filter.as_ref().is_none_or(|ok| ok.contains(id))
+                        },
+                    )
+                });
+                let in_scope = record.is_some() && (server_in || held_in);
+                let evaluated = Evaluated {
+                    held: held.contains(id),
+                    on_server: record.is_some(),
+                    in_scope,
+                    changed: changed.contains(id),
+                };
+                match (verdict(evaluated), record) {
+                    (Verdict::Store(StoreKind::Updated), Some(record)) => {
+                        // Held and unchanged: re-evaluated only because a related record
+                        // moved; nothing to write.
+                        let stamp = record_stamp(&object, &record)?;
+                        if held_stamps.get(id).is_none_or(|held| *held != Some(stamp)) {
+                            stores.push((record, StoreKind::Updated));
+                        }
+                    }
+                    (Verdict::Store(kind), Some(record)) => stores.push((record, kind)),
+                    (Verdict::Remove(kind), _) => removes.push((id.clone(), kind)),
+                    _ => {}
+                }
+            }
+            self.apply(stores, removes, None)?;
+            on_batch(&self.counts);
+        }
+        Ok(())
+    }
+
+    /// The ids among `ids` that the server-evaluated rules (or one condition) accept;
+    /// `None` means all of them.
+    async fn matching(
+        &self,
+        ids: &[String],
+        part: ServerPart<'_>,
+    ) -> Result<Option<BTreeSet<String>>, SyncError> {
+        let condition = match part {
+            ServerPart::Rules => {
+                if !self.scope.has_server_rules() {
+                    return Ok(Some(BTreeSet::new()));
+                }
+                match self.scope.condition() {
+                    None => return Ok(None),
+                    Some(c) => c,
+                }
+            }
+            ServerPart::Condition(c) => c.clone(),
+        };
+        if ids.is_empty() {
+            return Ok(Some(BTreeSet::new()));
+        }
+        let soql = self.scope.matching_ids_query(ids, Some(&condition));
+        let mut ok = BTreeSet::new();
+        for record in fetch_all(self.client, &soql).await? {
+            ok.insert(record_id(self.object(), &record)?);
+        }
+        Ok(Some(ok))
+    }
+}
+
+/// What [`ObjectRun::matching`] checks.
+enum ServerPart<'c> {
+    /// The union of the server-evaluated rules.
+    Rules,
+    /// One condition.
+    Condition(&'c soql::ast::Condition),
+}
