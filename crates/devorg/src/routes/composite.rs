@@ -142,10 +142,12 @@ fn dispatch(
         (Method::POST, ["sobjects", object]) => {
             let obj = ctx.object(object)?;
             let id = records::create(ctx, obj, &body_map(body)?)?;
-            Ok(SubResponse::ok(
+            let mut r = SubResponse::ok(
                 StatusCode::CREATED,
                 json!({"id": id.as_str(), "success": true, "errors": []}),
-            ))
+            );
+            r.headers.insert("Location".into(), json!(ctx.record_url(&obj.name, id.as_str())));
+            Ok(r)
         }
         (Method::GET, ["sobjects", object, "describe"]) => {
             let obj = ctx.object(object)?;
