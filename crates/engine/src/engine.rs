@@ -1,25 +1,25 @@
 //! The [`Engine`]: one profile, one store, one org session, and the runs that keep the
 //! store in step with the org.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use salesforce::client::Client;
 use soql::schema::ObjectSchema;
 use store::Store;
-use tracing::{info, warn};
+use store::values::parse_datetime;
+use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
-use crate::sync::decide::PrimePhase;
-use crate::sync::delta::DeltaOutcome;
+use crate::sync::decide::{ObjectStep, next_step};
 use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport, delta_object,
-    prime_object, reconcile_object,
+    Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
+    delta_object, prime_object, reconcile_object,
 };
 
 /// A progress callback.
@@ -34,6 +34,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     user_id: String,
     options: SyncOptions,
+    without_log: Mutex<BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -58,11 +59,10 @@ pub struct ProfileChange {
 }
 
 /// Describes the objects `source` names and validates it against them.
-async fn load_profile(
-    client: &Client,
-    source: &ProfileSource,
-) -> Result<(Profile, Vec<ObjectSchema>), SyncError> {
+async fn load_profile(client: &Client, source: &ProfileSource) -> Result<Loaded, SyncError> {
     let global = client.describe_global().await?;
+    let without_log =
+        global.sobjects.iter().filter(|o| !o.replicateable).map(|o| o.name.clone()).collect();
     let known: Vec<String> = global.sobjects.iter().map(|o| o.name.clone()).collect();
     let mut schemas = Vec::new();
     for name in source.object_names() {
@@ -72,7 +72,14 @@ async fn load_profile(
     }
     let describes = Describes::new(known, schemas.clone());
     let profile = source.validate(&describes)?;
-    Ok((profile, schemas))
+    Ok(Loaded { profile, schemas, without_log })
+}
+
+/// A validated profile with the describe data it was checked against.
+struct Loaded {
+    profile: Profile,
+    schemas: Vec<ObjectSchema>,
+    without_log: BTreeSet<String>,
 }
 
 /// Creates or extends the store tables the profile's objects need, indexing the lookups
@@ -112,11 +119,20 @@ impl Engine {
         if user_id.is_empty() {
             return Err(SyncError::NoUser);
         }
-        let (profile, schemas) = load_profile(&client, profile).await?;
+        let Loaded { profile, schemas, without_log } = load_profile(&client, profile).await?;
         let plan = plan(&profile, &user_id)?;
         ensure_tables(&store, &profile, &schemas)?;
         info!(objects = plan.objects.len(), "engine open");
-        Ok(Engine { store, client, profile, plan, clock, user_id, options: SyncOptions::default() })
+        Ok(Engine {
+            store,
+            client,
+            profile,
+            plan,
+            clock,
+            user_id,
+            options: SyncOptions::default(),
+            without_log: Mutex::new(without_log),
+        })
     }
 
     /// Sets the overlap window and page size of download runs.
@@ -131,6 +147,7 @@ impl Engine {
             plan,
             clock: self.clock.as_ref(),
             options: self.options,
+            without_log: &self.without_log,
         }
     }
 
@@ -149,8 +166,54 @@ impl Engine {
         &self.store
     }
 
+    /// Runs a SOQL query over the records held on the device (relative dates resolve
+    /// against the engine's clock); the answer is shaped like the REST query result.
+    pub fn query(&self, soql: &str) -> Result<serde_json::Value, SyncError> {
+        let now = self.clock.now();
+        Ok(self.store.read(|r| r.query(soql, now))?)
+    }
+
+    /// Records a run in the store's sync history: begins an event, runs `body`, and
+    /// finishes the event with the outcome and counts.
+    async fn with_history(
+        &self,
+        trigger: store::SyncKind,
+        body: impl Future<Output = Result<SyncReport, SyncError>>,
+    ) -> Result<SyncReport, SyncError> {
+        let started_at = self.clock.now();
+        let event = self.store.write(|tx| tx.begin_sync_event(trigger, started_at))?;
+        let result = body.await;
+        let ended_at = self.clock.now();
+        let (outcome, reason, counts, upload) = match &result {
+            Ok(report) => (
+                store::SyncOutcome::Succeeded,
+                None,
+                serde_json::to_value(&report.objects).unwrap_or_default(),
+                serde_json::to_value(report.upload).unwrap_or_default(),
+            ),
+            Err(e) => (
+                store::SyncOutcome::Failed,
+                Some(e.to_string()),
+                serde_json::Value::Null,
+                serde_json::Value::Null,
+            ),
+        };
+        // A history failure must not hide the run's own outcome.
+        if let Err(e) = self.store.write(|tx| {
+            tx.finish_sync_event(event, ended_at, outcome, reason.as_deref(), &counts, &upload)
+        }) {
+            warn!(error = %e, "sync history not recorded");
+        }
+        result
+    }
+
     /// Primes every object not primed yet, resuming any priming that was interrupted.
+    /// The run is recorded in the store's sync history.
     pub async fn prime(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
+        self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await
+    }
+
+    async fn prime_all(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
@@ -160,7 +223,7 @@ impl Engine {
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
-            kind: SyncKind::Delta,
+            kind: SyncKind::Prime,
             started_at,
             finished_at: self.clock.now(),
             upload: Default::default(),
@@ -170,7 +233,30 @@ impl Engine {
 
     /// Uploads pending changes, then downloads: objects not primed yet are primed, the
     /// others get a delta (and, for [`SyncKind::Full`], a reconciliation of their id sets).
+    /// Recorded in the store's sync history as started by the user.
     pub async fn sync(
+        &self,
+        kind: SyncKind,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        self.sync_as(kind, store::SyncKind::User, progress).await
+    }
+
+    /// [`Engine::sync`], recorded in history as started by `trigger` (a schedule, an
+    /// automatic retry, ...).
+    pub async fn sync_as(
+        &self,
+        kind: SyncKind,
+        trigger: store::SyncKind,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
+        self.with_history(trigger, self.sync_all(kind, progress)).await
+    }
+
+    async fn sync_all(
         &self,
         kind: SyncKind,
         progress: Progress<'_>,
@@ -184,24 +270,32 @@ impl Engine {
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
         for scope in &self.plan.objects {
-            let primed = {
-                let cursor = self.store.read(|r| r.cursor(&scope.object))?;
-                prime_state(cursor.as_ref()).is_some_and(|s| s.phase == PrimePhase::Done)
-            };
+            let cursor = self.store.read(|r| r.cursor(&scope.object))?;
+            let step = next_step(
+                prime_state(cursor.as_ref()).as_ref(),
+                cursor.as_ref().and_then(|c| c.modstamp.as_deref()).and_then(parse_datetime),
+                kind == SyncKind::Full,
+            );
+            debug!(object = %scope.object, ?step, "next step");
             let mut counts = ObjectCounts::default();
-            if !primed {
-                counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
-            } else {
-                let reconcile = match delta_object(&ctx, scope, &mut run, progress).await? {
-                    DeltaOutcome::Done(c) => {
-                        counts.add(&c);
-                        kind == SyncKind::Full
-                    }
-                    DeltaOutcome::NeedsReconcile => true,
-                };
-                if reconcile {
-                    counts.add(&reconcile_object(&ctx, scope, &mut run, progress).await?);
+            let reconcile = match step {
+                ObjectStep::Prime | ObjectStep::ResumePrime { .. } => {
+                    counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
+                    None
                 }
+                ObjectStep::Delta { reconcile, .. } => {
+                    let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                    counts.add(&delta.counts);
+                    if reconcile {
+                        Some(ReconcileMode::ListAll)
+                    } else {
+                        delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
+                    }
+                }
+                ObjectStep::Reconcile => Some(ReconcileMode::CountsFirst),
+            };
+            if let Some(mode) = reconcile {
+                counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
             }
             objects.insert(scope.object.clone(), counts);
         }
@@ -220,7 +314,8 @@ impl Engine {
         source: &ProfileSource,
         progress: Progress<'_>,
     ) -> Result<ProfileChange, SyncError> {
-        let (profile, schemas) = load_profile(&self.client, source).await?;
+        let Loaded { profile, schemas, without_log } = load_profile(&self.client, source).await?;
+        self.without_log = Mutex::new(without_log);
         let new_plan = plan(&profile, &self.user_id)?;
         ensure_tables(&self.store, &profile, &schemas)?;
         let diff = ProfileDiff::between(&self.profile, &profile);
@@ -255,7 +350,8 @@ impl Engine {
                 continue;
             }
             let ctx = self.ctx(&new_plan);
-            let counts = reconcile_object(&ctx, scope, &mut run, progress).await?;
+            let counts =
+                reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
         if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {
@@ -266,5 +362,27 @@ impl Engine {
         self.profile = profile;
         self.plan = new_plan;
         Ok(ProfileChange { diff, rescoped, dropped })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The app runs syncs on spawned tasks, so their futures must be `Send`.
+    #[allow(dead_code)]
+    fn runs_are_send(engine: &Engine, source: &ProfileSource, mut other: Engine) {
+        let mut sink = |_: SyncEvent| {};
+        assert_send(&engine.sync(SyncKind::Delta, &mut sink));
+        assert_send(&engine.prime(&mut sink));
+        assert_send(&other.change_profile(source, &mut sink));
+        assert_send(&Engine::open(
+            engine.store.clone(),
+            engine.client.clone(),
+            source,
+            engine.clock.clone(),
+        ));
     }
 }

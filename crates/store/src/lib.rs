@@ -18,6 +18,49 @@
 //! [`ObjectCatalog`] is the `soql::schema::Catalog` it compiles against. `Store` is
 //! `Send + Sync`; do not call `write` from inside a `write` closure (it would wait forever).
 //!
+//! # Example
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use serde_json::json;
+//! use soql::schema::{FieldSchema, FieldType, ObjectSchema};
+//! use store::{ChangeOp, Store, StoreKey};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let key = StoreKey::load_or_create(&dir.path().join("store.key"))?;
+//! let _lock = Store::lock_exclusive(dir.path())?;
+//! let store = Store::open(&dir.path().join("store.db"), &key)?;
+//!
+//! let field = |name: &str, field_type| FieldSchema {
+//!     name: name.into(),
+//!     field_type,
+//!     reference_to: vec![],
+//!     relationship_name: None,
+//! };
+//! store.ensure_object(
+//!     &ObjectSchema {
+//!         name: "Account".into(),
+//!         fields: vec![field("Id", FieldType::Id), field("Name", FieldType::String)],
+//!         child_relationships: vec![],
+//!     },
+//!     &[],
+//! )?;
+//!
+//! let now = Utc.with_ymd_and_hms(2024, 5, 8, 12, 0, 0).unwrap();
+//! let record = json!({"Id": "001000000000001AAA", "Name": "Acme"});
+//! store.write(|tx| tx.upsert_records("Account", &[record.as_object().unwrap().clone()]))?;
+//! let edit = json!({"Name": "Acme Ltd"});
+//! store.write(|tx| {
+//!     tx.record_edit("Account", Some("001000000000001AAA"), ChangeOp::Update, edit.as_object().unwrap(), now)
+//! })?;
+//!
+//! let result = store.query("SELECT Name FROM Account", now)?;
+//! assert_eq!(result["records"][0]["Name"], "Acme Ltd");
+//! let queued = store.read(|r| r.pending_changes(&Default::default()))?;
+//! assert_eq!(queued[0].base["Name"], "Acme");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Tables
 //!
 //! - One table per object, laid out by the storage convention in `soql::schema` (named like
@@ -43,7 +86,8 @@
 //! - A download never overwrites a pending field and never removes a pending record: the
 //!   field keeps its local value (the server value is kept in the change's
 //!   `server_values`), and a removed record is flagged `_scope_left = 1`; once its change
-//!   completes or is discarded, the row goes.
+//!   completes or is discarded, the row goes. A downloaded value equal to the local one
+//!   settles that field: a change holds only what the server does not have yet.
 //! - A locally deleted record keeps its row with `_deleted = 1` until the delete is
 //!   uploaded, so discarding the delete restores it; the catalog's row filter hides such
 //!   rows from offline queries and `get_record` does not return them.

@@ -33,6 +33,9 @@ pub struct MergedRecord {
     /// The fields whose downloaded values were not applied (their server values are kept
     /// with the pending change).
     pub fields: Vec<String>,
+    /// Pending fields whose downloaded value equals the local one: they left the change
+    /// (and the change went, if nothing was left).
+    pub settled: Vec<String>,
 }
 
 /// What [`crate::WriteTx::delete_records`] did.
@@ -135,23 +138,15 @@ pub(crate) fn upsert_records(
         let mut cols = record_columns(schema, record)?;
 
         // A pending change protects its fields: their server values go to the change.
-        if let Some(protected) = pending::protected_fields(conn, table, &id)? {
-            let mut merged = Vec::new();
-            let mut server_values = Record::new();
-            cols.retain(|(field, value)| {
-                if protected.contains(&field.name) {
-                    merged.push(field.name.clone());
-                    server_values
-                        .insert(field.name.clone(), sql_to_json(field.field_type, value.clone()));
-                    false
-                } else {
-                    true
-                }
-            });
-            if !merged.is_empty() {
-                pending::note_server_values(conn, table, &id, &server_values)?;
-                tracing::debug!(object = %table, fields = merged.len(), "download merged around pending fields");
-                outcome.merged.push(MergedRecord { id: id.clone(), fields: merged });
+        if let Some(merge) = pending::merge_download(conn, table, &id, &cols)? {
+            cols.retain(|(field, _)| !merge.protected.contains(&field.name));
+            if !merge.kept.is_empty() || !merge.settled.is_empty() {
+                tracing::debug!(object = %table, kept = merge.kept.len(), settled = merge.settled.len(), "download merged around pending fields");
+                outcome.merged.push(MergedRecord {
+                    id: id.clone(),
+                    fields: merge.kept,
+                    settled: merge.settled,
+                });
             }
         }
 
@@ -190,7 +185,7 @@ pub(crate) fn delete_records(
     let mut outcome = RemoveOutcome::default();
     for raw in ids {
         let id = norm_id(raw);
-        if pending::protected_fields(conn, table, &id)?.is_some() {
+        if pending::for_record(conn, table, &id)?.is_some() {
             conn.execute(
                 &format!("UPDATE \"{table}\" SET \"_scope_left\" = 1 WHERE \"Id\" = ?1"),
                 [&id],
@@ -336,8 +331,27 @@ pub(crate) fn count(
     Ok(n as u64)
 }
 
-/// Count and hash of the server ids stored in `from_id..=to_id`: rows the server knows
-/// about, so local-only creates and rows that left scope are not counted.
+/// The server ids stored in `from_id..=to_id`, in id order: rows the server knows about,
+/// so local-only creates and rows that left scope are not listed.
+pub(crate) fn server_ids_in_range(
+    conn: &Connection,
+    catalog: &ObjectCatalog,
+    object: &str,
+    from_id: &str,
+    to_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let table = &catalog.require(object)?.name;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT \"Id\" FROM \"{table}\" WHERE \"Id\" >= ?1 AND \"Id\" <= ?2
+         AND \"_local_only\" = 0 AND \"_scope_left\" = 0 ORDER BY \"Id\""
+    ))?;
+    let ids = stmt
+        .query_map([norm_id(from_id), norm_id(to_id)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Count and hash of [`server_ids_in_range`].
 pub(crate) fn id_range_checksum(
     conn: &Connection,
     catalog: &ObjectCatalog,
@@ -345,14 +359,7 @@ pub(crate) fn id_range_checksum(
     from_id: &str,
     to_id: &str,
 ) -> Result<IdRangeChecksum, StoreError> {
-    let table = &catalog.require(object)?.name;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT \"Id\" FROM \"{table}\" WHERE \"Id\" >= ?1 AND \"Id\" <= ?2
-         AND \"_local_only\" = 0 AND \"_scope_left\" = 0"
-    ))?;
-    let ids: Vec<String> = stmt
-        .query_map([norm_id(from_id), norm_id(to_id)], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let ids = server_ids_in_range(conn, catalog, object, from_id, to_id)?;
     Ok(id_checksum(ids.iter().map(String::as_str)))
 }
 

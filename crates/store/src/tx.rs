@@ -66,6 +66,17 @@ impl<'a> Reader<'a> {
         records::id_range_checksum(self.conn, self.catalog, object, from_id, to_id)
     }
 
+    /// The server ids stored in `from_id..=to_id`, in id order (what
+    /// [`Reader::id_range_checksum`] summarizes), for narrowing down a range that differs.
+    pub fn server_ids_in_range(
+        &self,
+        object: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        records::server_ids_in_range(self.conn, self.catalog, object, from_id, to_id)
+    }
+
     /// The pending change with this sequence number.
     pub fn pending_change(&self, seq: i64) -> Result<PendingChange, StoreError> {
         pending::get(self.conn, seq)
@@ -261,7 +272,7 @@ impl<'c> WriteTx<'c> {
         server_values: &Record,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        pending::mark_conflict(&self.tx, seq, server_values, now)
+        pending::mark_conflict(&self.tx, &self.catalog, seq, server_values, now)
     }
 
     /// Settles a conflict; returns the change's seq if something is left to upload.

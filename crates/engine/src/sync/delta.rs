@@ -11,7 +11,8 @@ use tracing::{debug, info};
 
 use super::decide::{DELETED_REACH, RemoveKind, StoreKind, UPDATED_REACH, replication_window};
 use super::evaluate::{ObjectRun, RunChanges, merge_changes};
-use super::remote::{held_ids, record_id};
+use super::prime::latest_covered;
+use super::remote::{fetch_ids, held_ids, held_stamps, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{ObjectScope, StampBound};
 
@@ -20,18 +21,23 @@ const INVALID_REPLICATION_DATE: &str = "INVALID_REPLICATION_DATE";
 
 /// How a delta of one object ended.
 #[derive(Debug)]
-pub(crate) enum DeltaOutcome {
-    /// Done, with these counts.
-    Done(ObjectCounts),
-    /// The change log does not reach back to the cursor; only reconciliation is safe.
-    NeedsReconcile,
+pub(crate) struct DeltaOutcome {
+    /// What changed.
+    pub counts: ObjectCounts,
+    /// The change log did not reach back to the cursor, so deletions (and, for held
+    /// links, records that changed into scope) may have been missed: reconcile.
+    pub needs_reconcile: bool,
 }
 
 fn normalized(ids: impl IntoIterator<Item = String>) -> BTreeSet<String> {
     ids.into_iter().filter_map(|id| SfId::parse(&id).ok()).map(|id| id.to_string()).collect()
 }
 
-/// Runs delta sync for one primed object whose cursor stands at `since`.
+fn refused(e: &salesforce::client::Error) -> bool {
+    e.error_code() == Some(INVALID_REPLICATION_DATE)
+}
+
+/// Runs delta sync for one primed object.
 pub(crate) async fn delta_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
@@ -41,49 +47,70 @@ pub(crate) async fn delta_object(
     let (client, store, clock, overlap) = (ctx.client, ctx.store, ctx.clock, ctx.options.overlap);
     let object = scope.object.clone();
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
-    let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
-        return Ok(DeltaOutcome::NeedsReconcile);
-    };
     let now = clock.now();
+    let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
+        return Ok(DeltaOutcome { counts: ObjectCounts::default(), needs_reconcile: true });
+    };
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
     let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
+    let mut needs_reconcile = false;
 
-    // Deletions since the cursor, from the replication log.
-    let Some(window) = replication_window(since, now, overlap, DELETED_REACH) else {
-        info!(object = %object, "cursor older than the deletion log; reconciling");
-        return Ok(DeltaOutcome::NeedsReconcile);
-    };
-    let deleted = match client.deleted(&object, window.start, window.end).await {
-        Ok(d) => d,
-        Err(e) if e.error_code() == Some(INVALID_REPLICATION_DATE) => {
-            info!(object = %object, "deletion log refused the window; reconciling");
-            return Ok(DeltaOutcome::NeedsReconcile);
+    // Deletions since the cursor: from the replication log, or, for an object without
+    // one, from its soft-deleted rows (queryAll) while the recycle bin still has them.
+    let has_log = ctx.has_log(&object);
+    let from = StampBound::From(since - overlap);
+    let deleted: Option<BTreeSet<String>> =
+        match replication_window(since, now, overlap, DELETED_REACH) {
+            None => None,
+            Some(w) if has_log => match client.deleted(&object, w.start, w.end).await {
+                Ok(d) => Some(normalized(d.deleted_records.into_iter().map(|d| d.id))),
+                Err(e) if refused(&e) => None,
+                Err(e) => {
+                    ctx.no_log_or(&object, e)?;
+                    Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
+                }
+            },
+            Some(_) => {
+                Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
+            }
+        };
+    match deleted {
+        Some(deleted) => {
+            let held = held_ids(store, &object)?;
+            let removes: Vec<(String, RemoveKind)> = deleted
+                .into_iter()
+                .filter(|id| held.contains(id))
+                .map(|id| (id, RemoveKind::Deleted))
+                .collect();
+            debug!(object = %object, deleted = removes.len(), "deletions");
+            object_run.apply(Vec::new(), removes, None)?;
         }
-        Err(e) => return Err(e.into()),
-    };
-    let held = held_ids(store, &object)?;
-    let removes: Vec<(String, RemoveKind)> =
-        normalized(deleted.deleted_records.into_iter().map(|d| d.id))
-            .into_iter()
-            .filter(|id| held.contains(id))
-            .map(|id| (id, RemoveKind::Deleted))
-            .collect();
-    debug!(object = %object, deleted = removes.len(), "deletions");
-    object_run.apply(Vec::new(), removes, None)?;
+        None => {
+            info!(object = %object, "deletions since the cursor are out of reach; reconciling");
+            needs_reconcile = true;
+        }
+    }
 
-    // Ids changed since the cursor, and the point up to which changes are committed.
-    let Some(window) = replication_window(since, now, overlap, UPDATED_REACH) else {
-        return Ok(DeltaOutcome::NeedsReconcile);
+    // Ids changed since the cursor, and the point up to which changes are committed;
+    // without a log (or beyond its reach), changed ids come from a stamp query.
+    let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
+        Some(w) if ctx.has_log(&object) => match client.updated(&object, w.start, w.end).await {
+            Ok(u) => Some(u),
+            Err(e) if refused(&e) => None,
+            Err(e) => {
+                ctx.no_log_or(&object, e)?;
+                None
+            }
+        },
+        _ => None,
     };
-    let updated = match client.updated(&object, window.start, window.end).await {
-        Ok(u) => u,
-        Err(e) if e.error_code() == Some(INVALID_REPLICATION_DATE) => {
-            return Ok(DeltaOutcome::NeedsReconcile);
+    let (covered, mut changed) = match updated {
+        Some(u) => (u.latest_date_covered, normalized(u.ids)),
+        None => {
+            let covered = latest_covered(ctx, &object).await?;
+            (covered, fetch_ids(client, &object, &scope.changed_ids_query(&from), false).await?)
         }
-        Err(e) => return Err(e.into()),
     };
-    let covered = updated.latest_date_covered;
-    let mut changed = normalized(updated.ids);
 
     // Records the server-evaluated scope brings in that changed since the cursor, with
     // an overlap window; upserts are idempotent, so re-reading is harmless.
@@ -91,13 +118,22 @@ pub(crate) async fn delta_object(
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
         let mut pager = client.query_pages(&soql, ctx.options.page_size);
         while let Some(page) = pager.next_page().await? {
-            let held = held_ids(store, &object)?;
+            let mut ids = Vec::with_capacity(page.records.len());
+            for record in &page.records {
+                ids.push(record_id(&object, record)?);
+            }
+            let held_stamps = held_stamps(store, &object, &ids)?;
             let mut stores = Vec::with_capacity(page.records.len());
-            for record in page.records {
-                let id = record_id(&object, &record)?;
-                let kind = if held.contains(&id) { StoreKind::Updated } else { StoreKind::New };
+            for (record, id) in page.records.into_iter().zip(ids) {
+                let stamp = record_stamp(&object, &record)?;
+                let kind = match held_stamps.get(&id) {
+                    // Re-read in the overlap window and unchanged: nothing to write.
+                    Some(Some(held)) if *held == stamp => None,
+                    Some(_) => Some(StoreKind::Updated),
+                    None => Some(StoreKind::New),
+                };
                 read_in_scope.insert(id);
-                stores.push((record, kind));
+                stores.extend(kind.map(|k| (record, k)));
             }
             object_run.apply(stores, Vec::new(), None)?;
             progress(SyncEvent::Progress {
@@ -142,11 +178,12 @@ pub(crate) async fn delta_object(
     store.write(|tx| tx.set_cursor(&next))?;
 
     let counts = object_run.counts;
+    let outcome = DeltaOutcome { counts, needs_reconcile };
     merge_changes(run, &object, object_run.changes);
     info!(
         object = %object, new = counts.new, updated = counts.updated, deleted = counts.deleted,
         left = counts.left_scope, entered = counts.entered_scope, "delta done"
     );
     progress(SyncEvent::ObjectFinished { object, counts });
-    Ok(DeltaOutcome::Done(counts))
+    Ok(outcome)
 }

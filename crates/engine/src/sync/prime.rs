@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use salesforce::client::Client;
 use store::SyncCursor;
 use store::values::{format_datetime, parse_datetime};
 use tracing::{debug, info};
@@ -47,14 +46,28 @@ fn cursor_row(
 }
 
 /// The point up to which the server says every change is committed, asked just now.
+/// Objects without a replication log fall back to the engine's clock less the overlap.
 pub(crate) async fn latest_covered(
-    client: &Client,
+    ctx: &Ctx<'_>,
     object: &str,
-    now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, SyncError> {
-    match replication_window(now - Duration::minutes(1), now, Duration::zero(), UPDATED_REACH) {
-        Some(w) => Ok(client.updated(object, w.start, w.end).await?.latest_date_covered),
-        None => Ok(now),
+    let now = ctx.clock.now();
+    if !ctx.has_log(object) {
+        // FIXME: this trusts the device clock against the server's; the largest
+        // SystemModstamp read would be a server-side mark to cap it with.
+        return Ok(now - ctx.options.overlap);
+    }
+    let Some(w) =
+        replication_window(now - Duration::minutes(1), now, Duration::zero(), UPDATED_REACH)
+    else {
+        return Ok(now);
+    };
+    match ctx.client.updated(object, w.start, w.end).await {
+        Ok(u) => Ok(u.latest_date_covered),
+        Err(e) => {
+            ctx.no_log_or(object, e)?;
+            Ok(now - ctx.options.overlap)
+        }
     }
 }
 
@@ -75,7 +88,7 @@ pub(crate) async fn prime_object(
             s
         }
         None => {
-            let covered = latest_covered(client, &object, clock.now()).await?;
+            let covered = latest_covered(ctx, &object).await?;
             let total = match scope.count_query() {
                 Some(q) => Some(client.count(&q).await?),
                 None => None,

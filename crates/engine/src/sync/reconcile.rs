@@ -20,23 +20,36 @@ use crate::scope::{HeldLink, ObjectScope};
 /// Held ids per range compared at once.
 const IDS_PER_RANGE: usize = 2000;
 
+/// How much a reconciliation may trust equal counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReconcileMode {
+    /// A range whose counts agree is taken as equal. Right when only deletions can have
+    /// been missed (the change log's window ran out): anything that entered scope
+    /// changed, and delta read it.
+    CountsFirst,
+    /// Every range is listed: scope itself moved (a new profile, relative dates), so a
+    /// record can leave while another enters the same range.
+    ListAll,
+}
+
 /// Reconciles one object and moves its cursor to the point the server covers now.
 pub(crate) async fn reconcile_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
+    mode: ReconcileMode,
     run: &mut RunChanges,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<ObjectCounts, SyncError> {
     let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
     let object = scope.object.clone();
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: None });
-    let covered = latest_covered(client, &object, clock.now()).await?;
+    let covered = latest_covered(ctx, &object).await?;
     let held = held_ids(store, &object)?;
     let held_sorted: Vec<String> = held.iter().cloned().collect();
     let mut candidates = BTreeSet::new();
 
-    // The server-evaluated scope, range by range: equal counts skip the listing when no
-    // held link can account for extra held records.
+    // The server-evaluated scope, range by range: equal counts skip the listing when the
+    // mode allows it and no held link can account for extra held records.
     let mut server_accepted = BTreeSet::new();
     let has_links = scope.held_rules().next().is_some();
     if scope.has_server_rules() {
@@ -45,12 +58,10 @@ pub(crate) async fn reconcile_object(
             let local: BTreeSet<String> =
                 held.iter().filter(|id| in_range(id, low, high)).cloned().collect();
             if !has_links
+                && mode == ReconcileMode::CountsFirst
                 && let Some(count) = scope.count_in_range_query(low, high)
                 && client.count(&count).await? == local.len() as u64
             {
-                // FIXME: equal counts can hide one record swapped for another; comparing
-                // the store's id-range checksum with the listed ids would catch it, at the
-                // price of listing.
                 server_accepted.extend(local);
                 continue;
             }
@@ -97,10 +108,27 @@ pub(crate) async fn reconcile_object(
                 }
             }
         }
-        // FIXME: a held record reached by a link whose filter it no longer meets is only
-        // found when it changes; re-checking the filters over linked ids here would catch
-        // filters that move with time.
     }
+
+    // Linked records must still exist and still meet their rule's filter; listing ids
+    // only, the ones that do not become candidates.
+    let linked: Vec<String> = linked.into_iter().collect();
+    let check = scope
+        .held_rules()
+        .map(|(_, filter)| filter.cloned())
+        .reduce(|a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(soql::ast::Condition::Or(vec![a, b])),
+            _ => None,
+        })
+        .flatten();
+    let mut still_linked = BTreeSet::new();
+    for chunk in linked.chunks(IDS_PER_QUERY) {
+        for record in fetch_all(client, &scope.matching_ids_query(chunk, check.as_ref())).await? {
+            still_linked.insert(record_id(&object, &record)?);
+        }
+    }
+    candidates.extend(linked.iter().filter(|id| !still_linked.contains(*id)).cloned());
+    let linked = still_linked;
     candidates.extend(
         held.iter().filter(|id| !server_accepted.contains(*id) && !linked.contains(*id)).cloned(),
     );

@@ -144,17 +144,21 @@ pub(crate) fn record_edit(
         change.error = None;
     }
 
-    // Fields edited back to their base value are no longer changes.
+    // Fields set back to the server's value (the latest one a download or conflict
+    // brought, else the base) are no longer changes.
     if change.op == ChangeOp::Update && change.state != ChangeState::Uploading {
         let reverted: Vec<String> = change
             .fields
             .iter()
-            .filter(|(k, v)| change.base.get(*k) == Some(*v))
+            .filter(|(k, v)| {
+                change.server_values.get(*k).or_else(|| change.base.get(*k)) == Some(*v)
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for k in reverted {
             change.fields.remove(&k);
             change.base.remove(&k);
+            change.server_values.remove(&k);
         }
         if change.fields.is_empty() {
             remove(conn, change.seq)?;

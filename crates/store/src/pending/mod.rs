@@ -9,8 +9,11 @@
 //! | none    | update   | update of the fields that changed; `base` keeps their old values |
 //! | none    | delete   | delete; the row stays hidden (`_deleted = 1`) until uploaded |
 //! | create  | update   | one create with the final values |
-//! | create  | delete   | nothing: entry and row go (unless the create is uploading) |
-//! | update  | update   | one update; each field keeps the base of its first edit |
+//! | create  | delete   | nothing: entry and row go; if the create is uploading, the |
+//! |         |          | entry becomes a delete, sent once the create lands (or      |
+//! |         |          | dropped if the server refuses the create)                   |
+//! | update  | update   | one update; each field keeps the base of its first edit, and |
+//! |         |          | a field set back to the server's value drops out            |
 //! | update  | delete   | delete (base kept, so discarding restores the record) |
 //! | delete  | any      | refused: the record is deleted |
 //!
@@ -18,7 +21,16 @@
 //! fields (`inflight`) and the counter (`uploaded_count`); completing it removes the entry
 //! only if no edit came in meanwhile, otherwise the entry goes back to waiting with the
 //! uploaded values as its new base.
+//!
+//! States: `waiting` → `uploading` ([`crate::WriteTx::mark_uploading`]); from there
+//! `complete` removes it (or requeues what was edited meanwhile), `mark_waiting` requeues
+//! it after a transient error, `mark_failed` parks it with the server's error and
+//! `mark_conflict` parks it with the server's values. `failed` goes back to `waiting` on
+//! `retry` or on a new edit; `conflict` on `resolve`. `blocked` means the values refer to
+//! a record created offline; `remap_id` unblocks it once that record has its server id.
+//! `discard` works in every state but `uploading`.
 
+mod download;
 mod edit;
 mod queue;
 mod remap;
@@ -32,10 +44,9 @@ use serde_json::Value;
 
 use crate::records::Record;
 
+pub(crate) use download::merge_download;
 pub(crate) use edit::record_edit;
-pub(crate) use queue::{
-    counts, for_record, get, list, note_server_values, protected_fields, set_external_id_value,
-};
+pub(crate) use queue::{counts, for_record, get, list, set_external_id_value};
 pub(crate) use remap::remap_id;
 pub(crate) use upload::{
     complete, discard, mark_conflict, mark_failed, mark_uploading, mark_waiting, resolve, retry,

@@ -1,7 +1,5 @@
 //! The queue table itself: reading, listing, inserting and saving pending changes.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -116,45 +114,6 @@ pub(crate) fn counts(conn: &Connection) -> Result<Vec<(ChangeState, u64)>, Store
         Ok((ChangeState::parse(&r.get::<_, String>(0)?), r.get::<_, i64>(1)?.max(0) as u64))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The fields a download must not overwrite for this record, or `None` if nothing is pending.
-pub(crate) fn protected_fields(
-    conn: &Connection,
-    object: &str,
-    record_id: &str,
-) -> Result<Option<HashSet<String>>, StoreError> {
-    let row: Option<(String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT fields, inflight FROM _pending_changes WHERE object = ?1 AND record_id = ?2",
-        )?
-        .query_row([object, record_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((fields, inflight)) = row else { return Ok(None) };
-    let mut names: HashSet<String> = json_map(Some(fields))?.into_iter().map(|(k, _)| k).collect();
-    if let Some(inflight) = inflight {
-        names.extend(json_map(Some(inflight))?.into_iter().map(|(k, _)| k));
-    }
-    Ok(Some(names))
-}
-
-/// Remembers the latest server values of a pending record's changed fields.
-pub(crate) fn note_server_values(
-    conn: &Connection,
-    object: &str,
-    record_id: &str,
-    values: &Record,
-) -> Result<(), StoreError> {
-    if let Some(mut change) = for_record(conn, object, record_id)? {
-        for (k, v) in values {
-            change.server_values.insert(k.clone(), v.clone());
-        }
-        conn.execute(
-            "UPDATE _pending_changes SET server_values = ?1 WHERE seq = ?2",
-            params![Value::Object(change.server_values).to_string(), change.seq],
-        )?;
-    }
-    Ok(())
 }
 
 pub(super) fn save(conn: &Connection, c: &PendingChange) -> Result<(), StoreError> {

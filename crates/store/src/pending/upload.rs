@@ -12,6 +12,7 @@ use super::{ChangeOp, ChangeState, PendingChange, Resolution, is_local_id};
 use crate::StoreError;
 use crate::objects::ObjectCatalog;
 use crate::records::Record;
+use crate::values::canonical;
 
 fn require_state(
     c: &PendingChange,
@@ -54,6 +55,14 @@ pub(crate) fn mark_failed(
 ) -> Result<(), StoreError> {
     let mut c = get(conn, seq)?;
     require_state(&c, &[ChangeState::Uploading], "fail")?;
+    if c.op == ChangeOp::Delete && is_local_id(&c.record_id) {
+        // A create the user deleted while it was in flight, and the server refused it:
+        // the record never existed there, so nothing is left to do.
+        remove(conn, seq)?;
+        delete_row(conn, &c.object, &c.record_id)?;
+        tracing::debug!(seq, "refused create of a record deleted meanwhile dropped");
+        return Ok(());
+    }
     c.state = ChangeState::Failed;
     c.error = Some(error);
     c.inflight = None;
@@ -81,17 +90,25 @@ pub(crate) fn mark_waiting(
 /// Parks an uploading change as a conflict, keeping the server's current values.
 pub(crate) fn mark_conflict(
     conn: &Connection,
+    catalog: &ObjectCatalog,
     seq: i64,
     server_values: &Record,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut c = get(conn, seq)?;
     require_state(&c, &[ChangeState::Uploading], "mark as conflict")?;
+    let schema = catalog.require(&c.object)?;
     c.state = ChangeState::Conflict;
     for (k, v) in server_values {
-        if k != "attributes" && !v.is_object() {
-            c.server_values.insert(k.clone(), v.clone());
+        if k == "attributes" || v.is_object() {
+            continue;
         }
+        // Known fields in the stored form, so they compare equal to local values.
+        let (name, value) = match schema.field(k) {
+            Some(f) => (f.name.clone(), canonical(f, v).unwrap_or_else(|_| v.clone())),
+            None => (k.clone(), v.clone()),
+        };
+        c.server_values.insert(name, value);
     }
     c.inflight = None;
     c.uploaded_count = None;
@@ -141,6 +158,14 @@ pub(crate) fn resolve(
                 c.base.remove(&name);
             }
             Resolution::Value(v) => {
+                let v = match schema.field(&name) {
+                    Some(f) => canonical(f, &v).map_err(|reason| StoreError::InvalidEdit {
+                        object: schema.name.clone(),
+                        id: c.record_id.clone(),
+                        reason,
+                    })?,
+                    None => v,
+                };
                 row_values.insert(name.clone(), v.clone());
                 c.fields.insert(name.clone(), v);
                 if let Some(server) = server {
@@ -243,6 +268,7 @@ pub(crate) fn complete(
     // Edited during the upload: what was sent is now the server's value.
     let inflight = c.inflight.take().unwrap_or_default();
     for (name, sent) in inflight {
+        c.server_values.remove(&name);
         if c.fields.get(&name) == Some(&sent) {
             c.fields.remove(&name);
             c.base.remove(&name);
@@ -258,12 +284,13 @@ pub(crate) fn complete(
         let settled: Vec<String> = c
             .fields
             .iter()
-            .filter(|(k, v)| c.base.get(*k) == Some(*v))
+            .filter(|(k, v)| c.server_values.get(*k).or_else(|| c.base.get(*k)) == Some(*v))
             .map(|(k, _)| k.clone())
             .collect();
         for k in settled {
             c.fields.remove(&k);
             c.base.remove(&k);
+            c.server_values.remove(&k);
         }
     }
     flags(conn, table, &c.record_id, "_local_only = 0")?;

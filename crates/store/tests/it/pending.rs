@@ -307,7 +307,13 @@ fn conflicts_resolve_field_by_field() {
             tx.mark_uploading(seq, t(2))?;
             tx.mark_conflict(
                 seq,
-                &rec(json!({"Name": "Theirs", "Industry": "Theirs too", "NumberOfEmployees": 99})),
+                &rec(json!({
+                    "attributes": {"type": "Account"},
+                    "Name": "Theirs",
+                    "Industry": "Theirs too",
+                    "NumberOfEmployees": 99,
+                    "AnnualRevenue": 5,
+                })),
                 t(2),
             )
         })
@@ -322,6 +328,7 @@ fn conflicts_resolve_field_by_field() {
     assert_eq!(got["Name"], json!("Theirs"));
     assert_eq!(got["Industry"], json!("Mine too"));
     assert_eq!(got["NumberOfEmployees"], json!(99), "unedited fields take the server's value");
+    assert_eq!(got["AnnualRevenue"], json!(5.0));
     let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
     assert_eq!(c.state, ChangeState::Waiting);
     assert_eq!(c.fields, rec(json!({"Industry": "Mine too"})));
@@ -410,4 +417,96 @@ fn an_edit_fixes_a_failed_change_back_into_the_queue() {
     let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
     assert_eq!((c.state, c.error), (ChangeState::Waiting, None));
     assert_eq!(c.base["Name"], json!("Acme"));
+}
+
+#[test]
+fn a_create_deleted_while_uploading_is_deleted_on_the_server_afterwards() {
+    let fx = Fixture::new();
+    let out = edit(&fx, None, ChangeOp::Create, json!({"Name": "Short-lived"}));
+    let seq = out.seq.unwrap();
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    assert_eq!(edit(&fx, Some(&out.record_id), ChangeOp::Delete, json!({})).seq, Some(seq));
+    assert!(get(&fx, &out.record_id).is_none());
+
+    // The create lands: the delete is what is left to send, on the server id.
+    let server = account_id(9);
+    fx.store
+        .write(|tx| {
+            tx.remap_id(&out.record_id, &server, t(3))?;
+            tx.complete(seq, t(3))
+        })
+        .unwrap();
+    let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
+    assert_eq!(
+        (c.op, c.state, c.record_id.as_str()),
+        (ChangeOp::Delete, ChangeState::Waiting, server.as_str())
+    );
+}
+
+#[test]
+fn a_refused_create_deleted_while_uploading_leaves_nothing() {
+    let fx = Fixture::new();
+    let out = edit(&fx, None, ChangeOp::Create, json!({"Name": "Short-lived"}));
+    let seq = out.seq.unwrap();
+    fx.store.write(|tx| tx.mark_uploading(seq, t(2)).map(drop)).unwrap();
+    edit(&fx, Some(&out.record_id), ChangeOp::Delete, json!({}));
+    fx.store
+        .write(|tx| tx.mark_failed(seq, json!({"errorCode": "REQUIRED_FIELD_MISSING"}), t(3)))
+        .unwrap();
+    assert!(all(&fx).is_empty());
+    assert!(fx.store.read(|r| r.record_flags("Account", &out.record_id)).unwrap().is_none());
+}
+
+#[test]
+fn setting_a_field_back_is_judged_against_the_latest_server_value() {
+    let fx = seeded();
+    let id = account_id(1);
+    let seq = edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Mine"})).seq.unwrap();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Server v2")])).unwrap();
+    // Back to the original: the server has moved on, so this is still a change to send.
+    edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Acme"}));
+    let c = fx.store.read(|r| r.pending_change(seq)).unwrap();
+    assert_eq!(c.fields, rec(json!({"Name": "Acme"})));
+    // To the server's value: nothing left to send.
+    assert_eq!(edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Server v2"})).seq, None);
+    assert!(all(&fx).is_empty());
+}
+
+#[test]
+fn a_download_agreeing_with_a_local_edit_settles_it() {
+    let fx = seeded();
+    let id = account_id(1);
+    edit(&fx, Some(&id), ChangeOp::Update, json!({"Name": "Same", "Industry": "Mine"}));
+    let out = fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Same")])).unwrap();
+    assert_eq!(out.merged[0].settled, vec!["Name".to_owned()]);
+    assert_eq!(out.merged[0].fields, vec!["Industry".to_owned()]);
+    let c = &all(&fx)[0];
+    assert_eq!(c.fields, rec(json!({"Industry": "Mine"})));
+
+    let mut agreeing = account(1, "Same");
+    agreeing.insert("Industry".into(), json!("Mine"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[agreeing])).unwrap();
+    assert!(all(&fx).is_empty(), "nothing is left to upload");
+    assert!(!fx.store.read(|r| r.record_flags("Account", &id)).unwrap().unwrap().pending);
+}
+
+#[test]
+fn values_compare_in_their_stored_form() {
+    let fx = seeded();
+    let id = account_id(1);
+    // 2 and 2.0 are the same currency amount; so are two spellings of one instant.
+    edit(
+        &fx,
+        Some(&id),
+        ChangeOp::Update,
+        json!({"AnnualRevenue": 2, "SystemModstamp": "2024-06-01T10:00:00Z"}),
+    );
+    let c = &all(&fx)[0];
+    assert_eq!(c.fields["AnnualRevenue"], json!(2.0));
+    assert_eq!(c.fields["SystemModstamp"], json!("2024-06-01T10:00:00.000+0000"));
+    let mut server = account(1, "Acme");
+    server.insert("AnnualRevenue".into(), json!(2));
+    server.insert("SystemModstamp".into(), json!("2024-06-01T12:00:00.000+0200"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[server])).unwrap();
+    assert!(all(&fx).is_empty(), "the server holds both values already");
 }

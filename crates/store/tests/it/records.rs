@@ -99,6 +99,11 @@ fn id_range_checksum_matches_the_server_side_computation() {
         fx.store.read(|r| r.id_range_checksum("Account", &account_id(2), &account_id(4))).unwrap();
     assert_eq!(local, id_checksum(server_ids.iter().map(String::as_str)));
     assert_eq!(local.count, 3);
+    let listed = fx
+        .store
+        .read(|r| r.server_ids_in_range("Account", &account_id(2), &account_id(4)))
+        .unwrap();
+    assert_eq!(listed, server_ids);
     // One id missing on the server shows up as a difference.
     let fewer = id_checksum([account_id(2), account_id(4)].iter().map(String::as_str));
     assert_ne!(local, fewer);
@@ -151,4 +156,18 @@ fn settings_and_session_round_trip() {
     assert!(fx.store.write(|tx| tx.kv_delete("session")).unwrap());
     assert_eq!(fx.store.read(|r| r.kv_get("session")).unwrap(), None);
     let _ = contact_id(1);
+}
+
+#[test]
+fn scope_flags_are_kept_per_row() {
+    let fx = Fixture::new();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "A")])).unwrap();
+    fx.store.write(|tx| tx.set_scope_flags("Account", &account_id(1), 0b101)).unwrap();
+    let flags = fx.store.read(|r| r.record_flags("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(flags.scope_flags, 0b101);
+    assert!(!flags.pending && !flags.local_only && !flags.deleted && !flags.scope_left);
+    // A later download leaves them alone.
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "A2")])).unwrap();
+    let flags = fx.store.read(|r| r.record_flags("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(flags.scope_flags, 0b101);
 }
