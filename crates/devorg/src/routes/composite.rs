@@ -111,6 +111,9 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Runs one subrequest against the shared transaction.
+// FIXME: only sObject rows, queries, describe and collections are served inside a
+// composite request; `/composite/batch`, `/composite/tree` and `/composite/graph` are not
+// served at all.
 fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,

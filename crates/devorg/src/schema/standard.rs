@@ -342,6 +342,9 @@ pub(super) fn standard_objects() -> Vec<ObjectDef> {
         ),
         vec![
             text("AppointmentNumber", 30).auto_number().label("Appointment Number"),
+            // FIXME: Salesforce lets ParentRecordId point at several objects (Account, Asset,
+            // WorkOrderLineItem, ...); only WorkOrder is allowed here, because sharing and
+            // the SOQL compiler join through the first target only.
             reference("ParentRecordId", "WorkOrder", "ParentRecord", Some("ServiceAppointments"))
                 .required()
                 .cascade()
