@@ -558,3 +558,31 @@ async fn delta_cost_follows_changes_not_store_size() {
     f.advance(Duration::hours(1));
     assert_eq!(delta_calls(&f, &engine).await, small);
 }
+
+#[tokio::test]
+async fn deletions_older_than_the_recycle_bin_are_found_by_reconciling() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(f.create(
+            admin,
+            "Product2",
+            json!({"Name": format!("Part {i}"), "IsActive": true}),
+        ));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    // Twenty days offline: the deletion is out of every log's reach.
+    f.delete(admin, "Product2", &ids[7]);
+    f.advance(Duration::days(20));
+    f.org.admin().purge_recycle_bin(None).unwrap();
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(counts(&report, "Product2").deleted, 1);
+    assert_eq!(f.held("Product2").len(), 29);
+    assert!(!f.held("Product2").contains(&ids[7]));
+}
