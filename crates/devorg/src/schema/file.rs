@@ -104,10 +104,7 @@ pub fn load_schema_file(path: &Path) -> Result<Vec<ObjectDef>, StartError> {
 fn object_def(entry: ObjectEntry, index: usize) -> Result<ObjectDef, String> {
     let sharing = match entry.sharing.as_deref() {
         None => Sharing::ReadWrite,
-        Some(s) => match s.strip_prefix("ControlledByParent:") {
-            Some(field) => Sharing::ControlledByParent(field.to_string()),
-            None => Sharing::parse_default(s).ok_or_else(|| format!("unknown sharing '{s}'"))?,
-        },
+        Some(s) => Sharing::parse(s).ok_or_else(|| format!("unknown sharing '{s}'"))?,
     };
     let mut fields = super::standard::system_fields(entry.owner);
     for f in entry.fields {
