@@ -105,6 +105,29 @@ fn ensure_tables(
     Ok(())
 }
 
+/// Reads `fields` of every held record of `object` and stores them; returns how many
+/// records were updated.
+async fn fill_new_fields(
+    client: &Client,
+    store: &Store,
+    object: &str,
+    fields: &[String],
+) -> Result<u64, SyncError> {
+    let held: Vec<String> = crate::sync::remote::held_ids(store, object)?.into_iter().collect();
+    let mut select = vec!["Id".to_string()];
+    select.extend(fields.iter().cloned());
+    let mut filled = 0;
+    for chunk in held.chunks(crate::sync::decide::IDS_PER_QUERY) {
+        let ids: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+        let soql =
+            format!("SELECT {} FROM {object} WHERE Id IN ({})", select.join(", "), ids.join(", "));
+        let records = crate::sync::remote::fetch_all(client, &soql).await?;
+        filled += records.len() as u64;
+        store.write(|tx| tx.upsert_records(object, &records))?;
+    }
+    Ok(filled)
+}
+
 impl Engine {
     /// Opens the engine: describes the profile's objects, validates the profile against
     /// them (all-or-nothing), plans scope for the session's user and makes sure the store
@@ -354,10 +377,13 @@ impl Engine {
                 reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
-        if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {
-            // FIXME: fields added to a primed object arrive only as records change; a
-            // re-read of the new columns by id would fill them at once.
-            warn!("fields added to primed objects fill in as records change");
+        // Fields a primed object gained are read for the records already held, and only
+        // those columns.
+        for change in diff.changed.iter().filter(|c| !c.fields_added.is_empty()) {
+            let filled =
+                fill_new_fields(&self.client, &self.store, &change.name, &change.fields_added)
+                    .await?;
+            info!(object = %change.name, records = filled, "new fields filled in");
         }
         self.profile = profile;
         self.plan = new_plan;

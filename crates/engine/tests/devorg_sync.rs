@@ -139,7 +139,11 @@ struct Data {
 }
 
 fn seed(f: &Fixture) -> Data {
-    let account = f.create(TECH1, "Account", json!({"Name": "Acme Pumps", "BillingCity": "Lyon"}));
+    let account = f.create(
+        TECH1,
+        "Account",
+        json!({"Name": "Acme Pumps", "BillingCity": "Lyon", "Industry": "Energy"}),
+    );
     let other_account = f.create(TECH1, "Account", json!({"Name": "Other Co"}));
     let contact = f.create(TECH1, "Contact", json!({"LastName": "Durand", "AccountId": account}));
     let product =
@@ -452,11 +456,17 @@ async fn profile_change_primes_added_and_drops_removed_objects() {
         &FIELD_SERVICE[..start],
         FIELD_SERVICE[end..].replace("IsActive = true", "IsActive = false")
     )
-    .replace("    { field = \"ContactId\" },\n", "");
+    .replace("    { field = \"ContactId\" },\n", "")
+    .replace(
+        "[\"Name\", \"Phone\", \"BillingCity\"]",
+        "[\"Name\", \"Phone\", \"BillingCity\", \"Industry\"]",
+    );
     let source = ProfileSource::parse("profile.toml", &changed).unwrap();
     let change = engine.change_profile(&source, &mut |_| {}).await.unwrap();
     assert_eq!(change.diff.removed, ["Contact"]);
     assert_eq!(change.diff.added, ["Case"]);
+    // A field added to a primed object is filled in for the records already held.
+    assert_eq!(f.field("Account", &d.account, "Industry"), json!("Energy"));
     assert!(f.held("Contact").is_empty());
     let product = change.rescoped.get("Product2").copied().unwrap_or_default();
     assert_eq!(product.left_scope, 1);

@@ -114,6 +114,8 @@ pub(crate) async fn delta_object(
 
     // Records the server-evaluated scope brings in that changed since the cursor, with
     // an overlap window; upserts are idempotent, so re-reading is harmless.
+    // FIXME: max_records caps priming only; records entering later are all stored. A
+    // check of the held count before storing new ones would keep the cap.
     let mut read_in_scope = BTreeSet::new();
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
         let mut pager = client.query_pages(&soql, ctx.options.page_size);
