@@ -372,7 +372,7 @@ pub fn update(
     }
     compute_name(obj, &mut merged);
     check_record(ctx, obj, &merged, &changed, Some(id.as_str()))?;
-    if !changed.is_empty() && !ctx.access.user.admin && changed.iter().any(|c| c == "OwnerId") {
+    if changed.iter().any(|c| c == "OwnerId") {
         tracing::debug!(object = %obj.name, "ownership transferred");
     }
 
