@@ -471,3 +471,36 @@ async fn ten_thousand_updates_take_about_fifty_five_requests() {
     assert!(env.queue().is_empty());
     assert_eq!(env.server("Account", &ids[9_999])["Phone"], "555");
 }
+
+#[tokio::test]
+async fn an_update_the_org_refuses_fails_without_holding_back_the_others() {
+    let env = Env::start(false).await;
+    let good = env.server_record("Account", json!({"Name": "Keeps Name"}));
+    let bad = env.server_record("Account", json!({"Name": "Loses Name"}));
+    env.edit("Account", Some(&good), ChangeOp::Update, json!({"Phone": "1"}));
+    let (_, bad_seq) = env.edit("Account", Some(&bad), ChangeOp::Update, json!({"Name": null}));
+
+    let report = env.upload().await;
+    assert_eq!(report.requests, 2, "one retrieve, one update of both");
+    assert_eq!(report.succeeded, 1, "{report:?}");
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].0, bad_seq);
+    assert_eq!(env.change(bad_seq).state, ChangeState::Failed);
+    assert_eq!(env.server("Account", &good)["Phone"], "1");
+    assert_eq!(env.server("Account", &bad)["Name"], "Loses Name");
+}
+
+#[tokio::test]
+async fn a_refused_session_stops_the_upload_and_keeps_the_changes() {
+    let env = Env::start(false).await;
+    let (_, seq) = env.edit("Account", None, ChangeOp::Create, json!({"Name": "No Session"}));
+    env.org.admin().expire_tokens(None).unwrap();
+
+    let result =
+        engine::upload::upload(&env.client, &env.store, &env.profile, &env.clock, &env.opts).await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, engine::upload::UploadError::Session(_)), "{error}");
+    assert!(!error.is_transient());
+    assert_eq!(env.change(seq).state, ChangeState::Waiting);
+    assert!(env.delays().is_empty(), "a refused session is not retried");
+}
