@@ -2,4 +2,5 @@
 //!
 //! `main.rs` and its `commands/` are the command-line shell over these and the library crates.
 
+pub mod app;
 pub mod web;

@@ -87,7 +87,8 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::debug!(mode, "journal mode is not WAL");
         }
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        // FULL: a commit (a user's edit, a cursor with its rows) survives a power cut.
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
         migrate_to(&mut conn, version).map_err(|e| match e {
             StoreError::Busy => StoreError::Locked { path: path.to_owned() },
             other => other,

@@ -65,6 +65,9 @@ fn single_count(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<i64
 
 /// Runs `soql` against the stored records, with relative dates resolved against `now`.
 /// Every matching record is returned in one answer (`done` is always true).
+// FIXME: no paging: a query without LIMIT returns every matching row in one answer, so a
+// huge table costs memory in proportion; an opaque locator with `nextRecordsUrl` paging,
+// as the REST resource does, would bound it.
 pub(crate) fn query(
     conn: &Connection,
     catalog: &ObjectCatalog,

@@ -107,15 +107,32 @@ impl ObjectScope {
         Some(query.to_string())
     }
 
+    /// The ids of every record of the object, in scope or not, changed past `bound`, for
+    /// objects without a replication log.
+    pub fn changed_ids_query(&self, bound: &StampBound) -> String {
+        let select = vec![SelectItem::Field(path("Id"))];
+        Self::by_stamp(self.query(select, None, vec![bound.condition()])).to_string()
+    }
+
+    /// The ids of records deleted past `bound` (to run with `queryAll`, which returns the
+    /// recycle bin), for objects without a replication log.
+    pub fn deleted_ids_query(&self, bound: &StampBound) -> String {
+        let select = vec![SelectItem::Field(path("Id"))];
+        let deleted = compare("IsDeleted", CompareOp::Eq, Value::Boolean(true));
+        self.query(select, None, vec![deleted, bound.condition()]).to_string()
+    }
+
     /// The records with these ids, in scope or not.
     pub fn fetch_by_ids_query(&self, ids: &[String]) -> String {
         self.query(self.field_items(), None, vec![in_list("Id", ids)]).to_string()
     }
 
-    /// The ids among `ids` of records that meet `condition`.
-    pub fn matching_ids_query(&self, ids: &[String], condition: &Condition) -> String {
+    /// The ids among `ids` of records that exist and meet `condition`, if given.
+    pub fn matching_ids_query(&self, ids: &[String], condition: Option<&Condition>) -> String {
         let select = vec![SelectItem::Field(path("Id"))];
-        self.query(select, None, vec![in_list("Id", ids), condition.clone()]).to_string()
+        let mut extra = vec![in_list("Id", ids)];
+        extra.extend(condition.cloned());
+        self.query(select, None, extra).to_string()
     }
 
     /// The records whose lookup `field` points at one of `parent_ids` and that meet

@@ -84,7 +84,7 @@ fn two_steps_from_a_root_links_to_held_records() {
          FROM WorkOrderLineItem WHERE WorkOrderId IN ('0WOA', '0WOB') AND Status != 'Canceled'"
     );
     assert_eq!(
-        woli.matching_ids_query(&["1WLA".into()], filter),
+        woli.matching_ids_query(&["1WLA".into()], Some(filter)),
         "SELECT Id FROM WorkOrderLineItem WHERE Id IN ('1WLA') AND Status != 'Canceled'"
     );
 }
@@ -146,6 +146,16 @@ fn queries_for_paging_and_rechecks() {
         "SELECT Id, SystemModstamp, Name, ProductCode, Family, IsActive FROM Product2 \
          WHERE IsActive = true AND SystemModstamp >= 2026-05-01T08:00:00.000+0000 \
          ORDER BY SystemModstamp, Id"
+    );
+    assert_eq!(
+        product.changed_ids_query(&StampBound::From(cursor.stamp)),
+        "SELECT Id FROM Product2 WHERE SystemModstamp >= 2026-05-01T08:00:00.000+0000 \
+         ORDER BY SystemModstamp, Id"
+    );
+    assert_eq!(
+        product.deleted_ids_query(&StampBound::From(cursor.stamp)),
+        "SELECT Id FROM Product2 WHERE IsDeleted = true \
+         AND SystemModstamp >= 2026-05-01T08:00:00.000+0000"
     );
     assert_eq!(
         product.fetch_by_ids_query(&["01tA".into(), "01tB".into()]),

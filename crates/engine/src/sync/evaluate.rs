@@ -10,7 +10,8 @@ use tracing::{debug, trace};
 
 use super::decide::{Evaluated, IDS_PER_QUERY, RemoveKind, StoreKind, Verdict, verdict};
 use super::remote::{
-    fetch_all, held_ids, held_lookup_values, held_lookups, lookup_value, record_id,
+    fetch_all, held_ids, held_lookup_values, held_lookups, held_stamps, lookup_value, record_id,
+    record_stamp,
 };
 use super::{ObjectCounts, SyncError};
 use crate::scope::{HeldLink, ObjectScope, RuleSource, ScopePlan};
@@ -123,6 +124,19 @@ impl<'a> ObjectRun<'a> {
                 Ok(out)
             })?
         };
+
+        // A record already kept out of scope for its pending changes stays as it is.
+        let already_left: BTreeSet<String> = self.store.read(|r| {
+            let mut out = BTreeSet::new();
+            for (id, _) in &removes {
+                if r.record_flags(&object, id)?.is_some_and(|f| f.scope_left) {
+                    out.insert(id.clone());
+                }
+            }
+            Ok(out)
+        })?;
+        let removes: Vec<(String, RemoveKind)> =
+            removes.into_iter().filter(|(id, _)| !already_left.contains(id)).collect();
 
         let records: Vec<Record> = stores.iter().map(|(r, _)| r.clone()).collect();
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
@@ -274,6 +288,7 @@ impl<'a> ObjectRun<'a> {
                 });
             }
 
+            let held_stamps = held_stamps(self.store, &object, chunk)?;
             let mut stores = Vec::new();
             let mut removes = Vec::new();
             for id in chunk {
@@ -301,6 +316,14 @@ impl<'a> ObjectRun<'a> {
                     changed: changed.contains(id),
                 };
                 match (verdict(evaluated), record) {
+                    (Verdict::Store(StoreKind::Updated), Some(record)) => {
+                        // Held and unchanged: re-evaluated only because a related record
+                        // moved; nothing to write.
+                        let stamp = record_stamp(&object, &record)?;
+                        if held_stamps.get(id).is_none_or(|held| *held != Some(stamp)) {
+                            stores.push((record, StoreKind::Updated));
+                        }
+                    }
                     (Verdict::Store(kind), Some(record)) => stores.push((record, kind)),
                     (Verdict::Remove(kind), _) => removes.push((id.clone(), kind)),
                     _ => {}
@@ -334,7 +357,7 @@ impl<'a> ObjectRun<'a> {
         if ids.is_empty() {
             return Ok(Some(BTreeSet::new()));
         }
-        let soql = self.scope.matching_ids_query(ids, &condition);
+        let soql = self.scope.matching_ids_query(ids, Some(&condition));
         let mut ok = BTreeSet::new();
         for record in fetch_all(self.client, &soql).await? {
             ok.insert(record_id(self.object(), &record)?);
@@ -349,4 +372,22 @@ enum ServerPart<'c> {
     Rules,
     /// One condition.
     Condition(&'c soql::ast::Condition),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+    use crate::scope::plan;
+    use crate::test_schema::{FIELD_SERVICE_PROFILE, describes};
+
+    #[test]
+    fn tracked_fields_are_the_lookups_scope_follows() {
+        let profile = Profile::load("profile.toml", FIELD_SERVICE_PROFILE, &describes()).unwrap();
+        let plan = plan(&profile, "005000000000001AAA").unwrap();
+        assert_eq!(tracked_fields(&plan, "ServiceAppointment"), ["ParentRecordId"]);
+        assert_eq!(tracked_fields(&plan, "WorkOrder"), ["AccountId", "AssetId", "ContactId"]);
+        assert!(tracked_fields(&plan, "Product2").is_empty());
+        assert!(tracked_fields(&plan, "WorkOrderLineItem").is_empty());
+    }
 }

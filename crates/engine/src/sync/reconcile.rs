@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Duration;
 use store::SyncCursor;
 use store::values::format_datetime;
 use tracing::{debug, info};
@@ -108,10 +107,27 @@ pub(crate) async fn reconcile_object(
                 }
             }
         }
-        // FIXME: a held record reached by a link whose filter it no longer meets is only
-        // found when it changes; re-checking the filters over linked ids here would catch
-        // filters that move with time.
     }
+
+    // Linked records must still exist and still meet their rule's filter; listing ids
+    // only, the ones that do not become candidates.
+    let linked: Vec<String> = linked.into_iter().collect();
+    let check = scope
+        .held_rules()
+        .map(|(_, filter)| filter.cloned())
+        .reduce(|a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(soql::ast::Condition::Or(vec![a, b])),
+            _ => None,
+        })
+        .flatten();
+    let mut still_linked = BTreeSet::new();
+    for chunk in linked.chunks(IDS_PER_QUERY) {
+        for record in fetch_all(client, &scope.matching_ids_query(chunk, check.as_ref())).await? {
+            still_linked.insert(record_id(&object, &record)?);
+        }
+    }
+    candidates.extend(linked.iter().filter(|id| !still_linked.contains(*id)).cloned());
+    let linked = still_linked;
     candidates.extend(
         held.iter().filter(|id| !server_accepted.contains(*id) && !linked.contains(*id)).cloned(),
     );
@@ -124,13 +140,12 @@ pub(crate) async fn reconcile_object(
     };
     object_run.evaluate(candidates, BTreeMap::new(), &BTreeSet::new(), &mut report).await?;
 
-    // FIXME: held records that changed while the change log was out of reach keep their
-    // old values until they change again; re-reading held ids with SystemModstamp past
-    // the old cursor would refresh them.
+    // Changed field values are delta's business (it reads changes by stamp when the log
+    // is out of reach); reconciliation only settles membership, then moves the cursor.
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
     let next = SyncCursor {
         object: object.clone(),
-        modstamp: Some(format_datetime(covered - Duration::zero())),
+        modstamp: Some(format_datetime(covered)),
         last_id: None,
         replication_latest: Some(format_datetime(covered)),
         prime_state: cursor.prime_state,

@@ -157,3 +157,17 @@ fn settings_and_session_round_trip() {
     assert_eq!(fx.store.read(|r| r.kv_get("session")).unwrap(), None);
     let _ = contact_id(1);
 }
+
+#[test]
+fn scope_flags_are_kept_per_row() {
+    let fx = Fixture::new();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "A")])).unwrap();
+    fx.store.write(|tx| tx.set_scope_flags("Account", &account_id(1), 0b101)).unwrap();
+    let flags = fx.store.read(|r| r.record_flags("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(flags.scope_flags, 0b101);
+    assert!(!flags.pending && !flags.local_only && !flags.deleted && !flags.scope_left);
+    // A later download leaves them alone.
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "A2")])).unwrap();
+    let flags = fx.store.read(|r| r.record_flags("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(flags.scope_flags, 0b101);
+}
