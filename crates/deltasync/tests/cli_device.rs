@@ -288,3 +288,32 @@ fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
     drop(first);
     f.json(&["create", "WorkOrder", "Subject=x"]);
 }
+
+#[test]
+fn a_conflict_is_listed_and_resolved_field_by_field() {
+    let f = Fixture::new();
+    f.login();
+    let query = f.json(&["query", "SELECT Id FROM WorkOrder"]);
+    let wo_id = query["records"][0]["Id"].as_str().unwrap().to_owned();
+
+    // WorkOrder's policy is manual: the same field changed on both sides waits for a person.
+    f.json(&["update", "WorkOrder", &wo_id, "Subject=Local subject"]);
+    f.org.admin().update(TECH1, "WorkOrder", &wo_id, json!({"Subject": "Server subject"})).unwrap();
+    let sync = f.json(&["sync"]);
+    assert_eq!(sync["upload"]["conflicts"], 1, "{sync}");
+
+    let pending = f.json(&["pending"]);
+    let change = &pending["changes"][0];
+    assert_eq!(change["state"], "conflict", "{pending}");
+    assert_eq!(change["server_values"]["Subject"], "Server subject", "{pending}");
+    let seq = change["seq"].as_i64().unwrap().to_string();
+    let err = error_line(&f.fails(&["pending", "resolve", &seq, "Nope=local"]));
+    assert!(err.contains("Nope: no such field on WorkOrder"), "{err}");
+
+    let resolved = f.json(&["pending", "resolve", &seq, "Subject=local"]);
+    assert_eq!(resolved["result"], "resolved");
+    let sync = f.json(&["sync"]);
+    assert_eq!(sync["upload"]["uploaded"], 1, "{sync}");
+    let on_server = f.org.admin().retrieve(TECH1, "WorkOrder", &wo_id).unwrap();
+    assert_eq!(on_server["Subject"], "Local subject");
+}

@@ -41,18 +41,26 @@ fn parse_duration(text: &str) -> anyhow::Result<Duration> {
 }
 
 pub async fn run(ctx: &Ctx, args: DevorgArgs) -> anyhow::Result<ExitCode> {
-    // FIXME: devorg's Config has no seed data sets or TLS yet; wire `--seed`, `--records`,
-    // `--seed-value` and `--tls` to it once it does.
-    if args.seed.is_some() {
-        bail!("devorg --seed: seed data sets are not available in this build yet");
-    }
-    if args.tls {
-        bail!("devorg --tls: HTTPS is not available in this build yet");
-    }
+    let seed = match args.seed.as_deref() {
+        None => None,
+        Some("field-service") => Some(devorg::seed::SeedOptions {
+            records: usize::try_from(args.records).unwrap_or(usize::MAX),
+            seed: args.seed_value,
+            now: None,
+        }),
+        Some(other) => bail!("--seed '{other}': the only data set is 'field-service'"),
+    };
     let addr: SocketAddr =
         args.addr.parse().with_context(|| format!("--addr '{}' is not host:port", args.addr))?;
     let token_ttl = parse_duration(&args.token_ttl).context("--token-ttl")?;
-    let config = Config { addr, data_dir: args.data.clone(), token_ttl, ..Config::default() };
+    let config = Config {
+        addr,
+        data_dir: args.data.clone(),
+        token_ttl,
+        tls: args.tls,
+        seed,
+        ..Config::default()
+    };
     let org = DevOrg::start(config).await.context("devorg cannot start")?;
     if ctx.json {
         print_json(&json!({
