@@ -32,6 +32,7 @@
 //! ```
 
 pub mod clock;
+pub mod edit;
 mod engine;
 pub mod profile;
 pub mod scope;
