@@ -183,6 +183,34 @@ impl Browser {
         }
     }
 
+    /// The text of an open `alert()` dialog, if one is open.
+    pub async fn open_alert(&self) -> Option<String> {
+        let v = self.call(reqwest::Method::GET, "/alert/text", None).await.ok()?;
+        Some(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The page body's rendered text.
+    pub async fn body_text(&self) -> anyhow::Result<String> {
+        let v = self.script("return document.body ? document.body.innerText : ''").await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until the page's body text no longer contains `needle`.
+    pub async fn wait_for_no_text(&self, needle: &str, secs: u64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let body = self.body_text().await?;
+            if !body.contains(needle) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "page still shows '{needle}'; it shows:\n{body}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Saves a PNG screenshot of the viewport under `target/screenshots/`.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await?;
