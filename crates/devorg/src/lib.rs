@@ -16,7 +16,7 @@
 //! - [`records`]: create / retrieve / update / upsert / delete with validation and sharing;
 //!   every endpoint that touches rows goes through it.
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
-//! - [`routes`]: one module per API area (oauth, versions, describe, sobjects,
+//! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
 //!   collections, composite, query, limits), assembled into one router.
 //! - [`query_cursor`]: open query cursors behind `nextRecordsUrl` locators.
 //!
@@ -156,6 +156,7 @@ impl DevOrg {
         db::migrate(&conn, &schema)?;
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
+        db::seed_organization(&conn, &org_id, clock.now())?;
 
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

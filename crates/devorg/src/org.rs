@@ -78,6 +78,8 @@ impl Org {
     }
 
     /// Changes an object's org-wide default.
+    // FIXME: changes live in memory only and are lost on restart; storing them in
+    // `_meta` would keep them.
     pub fn set_sharing(&self, object: &str, sharing: Sharing) {
         self.sharing
             .write()

@@ -85,6 +85,9 @@ impl<'a> Access<'a> {
                     return Some(owner_filter(owners));
                 }
                 let parent_alias = format!("{alias}_p{depth}");
+                // FIXME: with a public parent this returns no condition, so a child without
+                // a parent (a Contact with no Account) is public too, where Salesforce keeps
+                // it to its owner; the owner clauses should then apply to parentless rows.
                 let parent_filter = self.filter(&parent, &parent_alias, mode, depth + 1)?;
                 let (mut sql, mut params): (Vec<String>, Vec<SqlValue>) =
                     owners.into_iter().unzip();

@@ -2,17 +2,18 @@
 //! store in step with the org.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use salesforce::client::Client;
 use soql::schema::ObjectSchema;
 use store::Store;
-use tracing::{info, warn};
+use store::values::parse_datetime;
+use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
-use crate::sync::decide::PrimePhase;
+use crate::sync::decide::{ObjectStep, next_step};
 use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
@@ -33,7 +34,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     user_id: String,
     options: SyncOptions,
-    without_log: BTreeSet<String>,
+    without_log: Mutex<BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -104,6 +105,29 @@ fn ensure_tables(
     Ok(())
 }
 
+/// Reads `fields` of every held record of `object` and stores them; returns how many
+/// records were updated.
+async fn fill_new_fields(
+    client: &Client,
+    store: &Store,
+    object: &str,
+    fields: &[String],
+) -> Result<u64, SyncError> {
+    let held: Vec<String> = crate::sync::remote::held_ids(store, object)?.into_iter().collect();
+    let mut select = vec!["Id".to_string()];
+    select.extend(fields.iter().cloned());
+    let mut filled = 0;
+    for chunk in held.chunks(crate::sync::decide::IDS_PER_QUERY) {
+        let ids: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+        let soql =
+            format!("SELECT {} FROM {object} WHERE Id IN ({})", select.join(", "), ids.join(", "));
+        let records = crate::sync::remote::fetch_all(client, &soql).await?;
+        filled += records.len() as u64;
+        store.write(|tx| tx.upsert_records(object, &records))?;
+    }
+    Ok(filled)
+}
+
 impl Engine {
     /// Opens the engine: describes the profile's objects, validates the profile against
     /// them (all-or-nothing), plans scope for the session's user and makes sure the store
@@ -130,7 +154,7 @@ impl Engine {
             clock,
             user_id,
             options: SyncOptions::default(),
-            without_log,
+            without_log: Mutex::new(without_log),
         })
     }
 
@@ -165,8 +189,54 @@ impl Engine {
         &self.store
     }
 
+    /// Runs a SOQL query over the records held on the device (relative dates resolve
+    /// against the engine's clock); the answer is shaped like the REST query result.
+    pub fn query(&self, soql: &str) -> Result<serde_json::Value, SyncError> {
+        let now = self.clock.now();
+        Ok(self.store.read(|r| r.query(soql, now))?)
+    }
+
+    /// Records a run in the store's sync history: begins an event, runs `body`, and
+    /// finishes the event with the outcome and counts.
+    async fn with_history(
+        &self,
+        trigger: store::SyncKind,
+        body: impl Future<Output = Result<SyncReport, SyncError>>,
+    ) -> Result<SyncReport, SyncError> {
+        let started_at = self.clock.now();
+        let event = self.store.write(|tx| tx.begin_sync_event(trigger, started_at))?;
+        let result = body.await;
+        let ended_at = self.clock.now();
+        let (outcome, reason, counts, upload) = match &result {
+            Ok(report) => (
+                store::SyncOutcome::Succeeded,
+                None,
+                serde_json::to_value(&report.objects).unwrap_or_default(),
+                serde_json::to_value(report.upload).unwrap_or_default(),
+            ),
+            Err(e) => (
+                store::SyncOutcome::Failed,
+                Some(e.to_string()),
+                serde_json::Value::Null,
+                serde_json::Value::Null,
+            ),
+        };
+        // A history failure must not hide the run's own outcome.
+        if let Err(e) = self.store.write(|tx| {
+            tx.finish_sync_event(event, ended_at, outcome, reason.as_deref(), &counts, &upload)
+        }) {
+            warn!(error = %e, "sync history not recorded");
+        }
+        result
+    }
+
     /// Primes every object not primed yet, resuming any priming that was interrupted.
+    /// The run is recorded in the store's sync history.
     pub async fn prime(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
+        self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await
+    }
+
+    async fn prime_all(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
@@ -176,7 +246,7 @@ impl Engine {
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
-            kind: SyncKind::Delta,
+            kind: SyncKind::Prime,
             started_at,
             finished_at: self.clock.now(),
             upload: Default::default(),
@@ -186,7 +256,30 @@ impl Engine {
 
     /// Uploads pending changes, then downloads: objects not primed yet are primed, the
     /// others get a delta (and, for [`SyncKind::Full`], a reconciliation of their id sets).
+    /// Recorded in the store's sync history as started by the user.
     pub async fn sync(
+        &self,
+        kind: SyncKind,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        self.sync_as(kind, store::SyncKind::User, progress).await
+    }
+
+    /// [`Engine::sync`], recorded in history as started by `trigger` (a schedule, an
+    /// automatic retry, ...).
+    pub async fn sync_as(
+        &self,
+        kind: SyncKind,
+        trigger: store::SyncKind,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
+        self.with_history(trigger, self.sync_all(kind, progress)).await
+    }
+
+    async fn sync_all(
         &self,
         kind: SyncKind,
         progress: Progress<'_>,
@@ -200,24 +293,32 @@ impl Engine {
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
         for scope in &self.plan.objects {
-            let primed = {
-                let cursor = self.store.read(|r| r.cursor(&scope.object))?;
-                prime_state(cursor.as_ref()).is_some_and(|s| s.phase == PrimePhase::Done)
-            };
+            let cursor = self.store.read(|r| r.cursor(&scope.object))?;
+            let step = next_step(
+                prime_state(cursor.as_ref()).as_ref(),
+                cursor.as_ref().and_then(|c| c.modstamp.as_deref()).and_then(parse_datetime),
+                kind == SyncKind::Full,
+            );
+            debug!(object = %scope.object, ?step, "next step");
             let mut counts = ObjectCounts::default();
-            if !primed {
-                counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
-            } else {
-                let delta = delta_object(&ctx, scope, &mut run, progress).await?;
-                counts.add(&delta.counts);
-                let mode = if kind == SyncKind::Full {
-                    Some(ReconcileMode::ListAll)
-                } else {
-                    delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
-                };
-                if let Some(mode) = mode {
-                    counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
+            let reconcile = match step {
+                ObjectStep::Prime | ObjectStep::ResumePrime { .. } => {
+                    counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
+                    None
                 }
+                ObjectStep::Delta { reconcile, .. } => {
+                    let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                    counts.add(&delta.counts);
+                    if reconcile {
+                        Some(ReconcileMode::ListAll)
+                    } else {
+                        delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
+                    }
+                }
+                ObjectStep::Reconcile => Some(ReconcileMode::CountsFirst),
+            };
+            if let Some(mode) = reconcile {
+                counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
             }
             objects.insert(scope.object.clone(), counts);
         }
@@ -237,7 +338,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<ProfileChange, SyncError> {
         let Loaded { profile, schemas, without_log } = load_profile(&self.client, source).await?;
-        self.without_log = without_log;
+        self.without_log = Mutex::new(without_log);
         let new_plan = plan(&profile, &self.user_id)?;
         ensure_tables(&self.store, &profile, &schemas)?;
         let diff = ProfileDiff::between(&self.profile, &profile);
@@ -276,13 +377,38 @@ impl Engine {
                 reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
-        if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {
-            // FIXME: fields added to a primed object arrive only as records change; a
-            // re-read of the new columns by id would fill them at once.
-            warn!("fields added to primed objects fill in as records change");
+        // Fields a primed object gained are read for the records already held, and only
+        // those columns.
+        for change in diff.changed.iter().filter(|c| !c.fields_added.is_empty()) {
+            let filled =
+                fill_new_fields(&self.client, &self.store, &change.name, &change.fields_added)
+                    .await?;
+            info!(object = %change.name, records = filled, "new fields filled in");
         }
         self.profile = profile;
         self.plan = new_plan;
         Ok(ProfileChange { diff, rescoped, dropped })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The app runs syncs on spawned tasks, so their futures must be `Send`.
+    #[allow(dead_code)]
+    fn runs_are_send(engine: &Engine, source: &ProfileSource, mut other: Engine) {
+        let mut sink = |_: SyncEvent| {};
+        assert_send(&engine.sync(SyncKind::Delta, &mut sink));
+        assert_send(&engine.prime(&mut sink));
+        assert_send(&other.change_profile(source, &mut sink));
+        assert_send(&Engine::open(
+            engine.store.clone(),
+            engine.client.clone(),
+            source,
+            engine.clock.clone(),
+        ));
     }
 }

@@ -24,6 +24,7 @@ mod engine;
 pub mod profile;
 pub mod scope;
 pub mod sync;
+pub mod upload;
 
 #[cfg(test)]
 mod test_schema;

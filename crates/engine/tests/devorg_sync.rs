@@ -92,14 +92,13 @@ impl Fixture {
         let mut engine =
             Engine::open(self.store.clone(), self.client.clone(), &source, self.clock.clone())
                 .await?;
-        // FIXME: devorg does not serve the replication resources (`updated`, `deleted`)
-        // yet, so these tests run the fallback for objects without a log: changes by
-        // SystemModstamp, deletions by id reconciliation. Turn `replication_log` on once
-        // it does, to cover latestDateCovered and the deletion log end to end.
+        // Where the org has no replication log for an object (devorg answers NOT_FOUND
+        // for the replication resources), the engine falls back to stamp queries and
+        // queryAll for deletions; these assertions hold either way.
         engine.set_options(SyncOptions {
             overlap: Duration::minutes(5),
             page_size: 200,
-            replication_log: false,
+            replication_log: true,
         });
         Ok(engine)
     }
@@ -140,7 +139,11 @@ struct Data {
 }
 
 fn seed(f: &Fixture) -> Data {
-    let account = f.create(TECH1, "Account", json!({"Name": "Acme Pumps", "BillingCity": "Lyon"}));
+    let account = f.create(
+        TECH1,
+        "Account",
+        json!({"Name": "Acme Pumps", "BillingCity": "Lyon", "Industry": "Energy"}),
+    );
     let other_account = f.create(TECH1, "Account", json!({"Name": "Other Co"}));
     let contact = f.create(TECH1, "Contact", json!({"LastName": "Durand", "AccountId": account}));
     let product =
@@ -220,6 +223,16 @@ async fn priming_downloads_exactly_the_scope() {
     assert_eq!(f.held("Product2").len(), 1, "only active products");
     assert_eq!(counts(&report, "ServiceAppointment").new, 2);
     assert_eq!(f.field("Account", &d.account, "BillingCity"), json!("Lyon"));
+
+    // Offline queries read what was primed; the run is in the sync history.
+    let answer =
+        engine.query("SELECT Id, Subject FROM ServiceAppointment WHERE Subject = 'Visit'").unwrap();
+    assert_eq!(answer["totalSize"], json!(1));
+    let history = f.store.read(|r| r.sync_events(10, None)).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].kind, store::SyncKind::Initial);
+    assert_eq!(history[0].outcome, Some(store::SyncOutcome::Succeeded));
+    assert_eq!(history[0].counts["ServiceAppointment"]["new"], json!(2));
 
     let events = events.lock().unwrap();
     assert!(events.contains(&SyncEvent::ObjectStarted {
@@ -443,11 +456,17 @@ async fn profile_change_primes_added_and_drops_removed_objects() {
         &FIELD_SERVICE[..start],
         FIELD_SERVICE[end..].replace("IsActive = true", "IsActive = false")
     )
-    .replace("    { field = \"ContactId\" },\n", "");
+    .replace("    { field = \"ContactId\" },\n", "")
+    .replace(
+        "[\"Name\", \"Phone\", \"BillingCity\"]",
+        "[\"Name\", \"Phone\", \"BillingCity\", \"Industry\"]",
+    );
     let source = ProfileSource::parse("profile.toml", &changed).unwrap();
     let change = engine.change_profile(&source, &mut |_| {}).await.unwrap();
     assert_eq!(change.diff.removed, ["Contact"]);
     assert_eq!(change.diff.added, ["Case"]);
+    // A field added to a primed object is filled in for the records already held.
+    assert_eq!(f.field("Account", &d.account, "Industry"), json!("Energy"));
     assert!(f.held("Contact").is_empty());
     let product = change.rescoped.get("Product2").copied().unwrap_or_default();
     assert_eq!(product.left_scope, 1);
@@ -475,4 +494,37 @@ async fn full_sync_catches_records_a_moving_date_filter_drops() {
     let report = engine.sync(SyncKind::Full, &mut |_| {}).await.unwrap();
     assert_eq!(counts(&report, "ServiceAppointment").left_scope, 1);
     assert_eq!(f.held("ServiceAppointment"), vec![d.sa.clone()]);
+}
+
+/// API calls a delta sync makes.
+async fn delta_calls(f: &Fixture, engine: &Engine) -> u64 {
+    let before = f.client.api_usage().expect("usage reported").used;
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    f.client.api_usage().expect("usage reported").used - before
+}
+
+#[tokio::test]
+async fn delta_cost_follows_changes_not_store_size() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    for i in 0..250 {
+        f.create(admin, "Product2", json!({"Name": format!("Part {i}"), "IsActive": true}));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+    f.advance(Duration::hours(1));
+    let small = delta_calls(&f, &engine).await;
+
+    // Four times the records; once they are in, an idle delta costs the same.
+    for i in 0..750 {
+        f.create(admin, "Product2", json!({"Name": format!("More {i}"), "IsActive": true}));
+    }
+    f.advance(Duration::hours(1));
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(f.held("Product2").len(), 1000);
+    f.advance(Duration::hours(1));
+    assert_eq!(delta_calls(&f, &engine).await, small);
 }

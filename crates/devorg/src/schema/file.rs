@@ -159,7 +159,7 @@ fn field_def(f: FieldEntry) -> Result<FieldDef, String> {
         d.nillable = false;
     }
     d.external_id = f.external_id;
-    d.unique = f.unique || f.external_id;
+    d.unique = f.unique;
     if t == FieldType::Reference {
         let to = f.reference_to.ok_or_else(|| format!("field {}: referenceTo missing", f.name))?;
         d.reference_to = vec![to];
