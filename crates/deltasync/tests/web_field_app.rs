@@ -7,7 +7,6 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use store::ChangeOp;
 use support::field::{Field, TECH1, XSS};
 use support::webdriver::Browser;
 
@@ -78,16 +77,25 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.wait_for_text("Pending", 5).await?;
     b.screenshot("web-09-offline-search").await?;
 
-    // 4. The org comes back: the app goes online and uploads without a click.
+    // 4. The org comes back: the app goes online and uploads without a click; the
+    // Pending screen empties by itself.
+    b.goto(&format!("{base}/pending")).await?;
+    b.wait_for_text("New gasket", 5).await?;
     f.restart_org().await?;
-    b.goto(&format!("{base}/")).await?;
     b.wait_for_text("Online", 20).await?;
+    b.wait_for_text("Everything is uploaded", 30).await?;
+    b.screenshot("web-10-pending-empty").await?;
     b.goto(&format!("{base}/history")).await?;
-    b.wait_for_text("Automatic upload", 20).await?;
-    b.screenshot("web-10-history").await?;
-    // FIXME: the engine's upload step is not wired yet, so the changes stay queued; once
-    // it is, assert Pending Changes empties by itself and the automatic event's detail
-    // lists both changes as uploaded.
+    b.wait_for_text("Automatic upload", 10).await?;
+    b.screenshot("web-11-history").await?;
+    b.click(&b.find("a[data-kind='automatic']").await?).await?;
+    b.wait_for_text("Changes uploaded", 5).await?;
+    b.wait_for_text("Fix pump and seal", 5).await?;
+    b.wait_for_text("New gasket", 5).await?;
+    b.screenshot("web-12-upload-detail").await?;
+    let server = f.org().admin().retrieve(TECH1, "WorkOrder", &f.seeded.wo)
+        .map_err(|e| anyhow::anyhow!("retrieve: {e:?}"))?;
+    assert_eq!(server["Subject"], json!("Fix pump and seal"), "the edit reached the org");
 
     // 5. A change on the server: Sync Now shows live progress and the sync's detail.
     f.org().admin().update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect valves"}))
@@ -109,40 +117,40 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
         phases.as_array().is_some_and(|p| p.iter().any(|t| t.as_str().is_some_and(|t| t.starts_with("Downloading")))),
         "live progress was shown: {phases}"
     );
-    b.screenshot("web-11-synced").await?;
+    b.screenshot("web-13-synced").await?;
     b.goto(&format!("{base}/records/WorkOrder")).await?;
     b.wait_for_text("Inspect valves", 5).await?;
     b.goto(&format!("{base}/history")).await?;
     b.click(&b.find("a[data-kind='user']").await?).await?;
     b.wait_for_text("Records retrieved", 5).await?;
     b.wait_for_text("1 updated", 5).await?;
-    b.screenshot("web-12-history-detail").await?;
+    b.screenshot("web-14-history-detail").await?;
     // FIXME: the engine reports counts per object but not which records a sync retrieved;
     // once it does, assert the detail names "Inspect valves".
 
-    // 6. A conflict, settled field by field in the browser.
-    let store = f.handle.store().clone();
-    let now = chrono::Utc::now();
-    let local = json!({"Subject": "Inspect valves and hoses"});
-    let outcome = store.write(|tx| {
-        tx.record_edit("WorkOrder", Some(&f.seeded.wo2), ChangeOp::Update, local.as_object().unwrap(), now)
-    })?;
-    let seq = outcome.seq.expect("the edit is queued");
-    let server = json!({"Subject": "Inspect all valves"});
-    store.write(|tx| {
-        tx.mark_uploading(seq, now)?;
-        tx.mark_conflict(seq, server.as_object().unwrap(), now)
-    })?;
+    // 6. A conflict: the same field changed here and on the server, settled field by
+    // field in the browser.
+    b.goto(&format!("{base}/records/WorkOrder/{}/edit", f.seeded.wo2)).await?;
+    b.fill(&b.find("#field-Subject").await?, "Inspect valves and hoses").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("change waiting to upload", 5).await?;
+    f.org().admin().update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect all valves"}))
+        .map_err(|e| anyhow::anyhow!("server edit: {e:?}"))?;
+    let seq = f.handle.store().read(|r| r.pending_for_record("WorkOrder", &f.seeded.wo2))?
+        .expect("the edit is queued").seq;
+    b.goto(&format!("{base}/")).await?;
+    b.click(&b.find("#sync-now").await?).await?;
+    b.wait_for_text("Next scheduled sync at", 20).await?;
     b.goto(&format!("{base}/pending")).await?;
     b.wait_for_text("Conflict", 5).await?;
     b.wait_for_text("Inspect all valves", 5).await?;
-    b.screenshot("web-13-conflict").await?;
+    b.screenshot("web-15-conflict").await?;
     b.click(&b.find(&format!("li[data-seq='{seq}'] input[value='server']")).await?).await?;
     b.click(&b.find(&format!("li[data-seq='{seq}'] form.conflict button")).await?).await?;
     b.wait_for_no_text("Inspect valves and hoses", 5).await?;
     b.goto(&format!("{base}/records/WorkOrder/{}", f.seeded.wo2)).await?;
     b.wait_for_text("Inspect all valves", 5).await?;
-    b.screenshot("web-14-resolved").await?;
+    b.screenshot("web-16-resolved").await?;
 
     // The probe record named like a script renders as text.
     b.goto(&format!("{base}/records/Account")).await?;
@@ -154,11 +162,11 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     assert_eq!(b.open_alert().await, None, "no script ran");
     let scripts = b.script("return document.scripts.length").await?;
     assert_eq!(scripts, json!(1), "only the app's own script is on the page");
-    b.screenshot("web-15-xss-probe").await?;
+    b.screenshot("web-17-xss-probe").await?;
 
     b.goto(&format!("{base}/schedule")).await?;
     b.wait_for_text("every 15 min", 5).await?;
-    b.screenshot("web-16-schedule").await?;
+    b.screenshot("web-18-schedule").await?;
 
     b.quit().await;
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -10,6 +10,7 @@ use support::field::Field;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_are_turned_away() -> anyhow::Result<()> {
     let f = Field::start().await?;
+    f.wait_synced().await?;
     let http = reqwest::Client::builder().redirect(Policy::none()).build()?;
     let base = &f.base;
 
@@ -82,7 +83,7 @@ async fn strangers_are_turned_away() -> anyhow::Result<()> {
     // The probe record is escaped in the markup.
     let accounts = http.get(format!("{base}/records/Account")).header(COOKIE, &cookie).send().await?;
     let body = accounts.text().await?;
-    assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is escaped");
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is escaped: {body}");
     assert!(!body.contains("<script>alert(1)"), "the name is never markup");
     Ok(())
 }

@@ -14,7 +14,7 @@ use soql::schema::{FieldSchema, FieldType};
 use store::{ChangeOp, Record, StoreError};
 use tracing::debug;
 
-use super::layout::{Page, Tab, csrf_field, page};
+use super::layout::{Page, Tab, csrf_field, shell};
 use super::objects::{editable_fields, label, object_label};
 use super::records::{ObjectView, query_records, text_of};
 use super::{WebError, WebState, current_status};
@@ -365,7 +365,7 @@ fn render(
             }
         }
     };
-    Ok(page(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
+    Ok(shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
 }
 
 fn field_input(

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 use store::{EventRecord, RecordAction, SyncEvent, SyncKind, SyncOutcome};
 
-use super::layout::{Page, Tab, page};
+use super::layout::{Page, Tab, shell};
 use super::objects::object_label;
 use super::timefmt::{clock_time, duration, when};
 use super::{WebError, WebState, current_status};
@@ -70,7 +70,7 @@ fn duration_ms(event: &SyncEvent) -> Option<i64> {
 }
 
 /// `GET /history`
-pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebError> {
+pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     let handle = &state.handle;
     let status = current_status(handle);
     let now = handle.clock().now();
@@ -102,10 +102,9 @@ pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebEr
             }
         }
     };
-    Ok(page(Page { title: "History", tab: Tab::History, live: true, status: &status }, content))
+    Ok(shell(Page { title: "History", tab: Tab::History, live: true, status: &status }, content))
 }
 
-pub use page_handler as page;
 
 /// Bars for the recent syncs, oldest on the left, height by size, colour by outcome.
 fn timeline(events: &[SyncEvent]) -> Markup {
@@ -220,7 +219,7 @@ pub async fn detail_page(
             @if event.truncated { p.muted.small { "Only the first " (store::history::MAX_EVENT_RECORDS) " records are listed." } }
         }
     };
-    Ok(page(Page { title: "Sync detail", tab: Tab::History, live: false, status: &status }, content))
+    Ok(shell(Page { title: "Sync detail", tab: Tab::History, live: false, status: &status }, content))
 }
 
 fn record_row(r: &EventRecord) -> Markup {

@@ -6,18 +6,17 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use tracing::info;
 
-use super::layout::{Page, Tab, csrf_field, page};
+use super::layout::{Page, Tab, csrf_field, shell};
 use super::objects::object_label;
 use super::timefmt::{clock_time, when};
 use super::{WebError, WebState};
 use crate::app::{NextDue, Trigger};
 
 /// `GET /`
-pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebError> {
+pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     render(&state)
 }
 
-pub use page_handler as page;
 
 fn render(state: &WebState) -> Result<Markup, WebError> {
     let handle = &state.handle;
@@ -100,7 +99,7 @@ fn render(state: &WebState) -> Result<Markup, WebError> {
             template #next-due-text { (clock_time(n.at, now)) }
         }
     };
-    Ok(page(Page { title: "Home", tab: Tab::Home, live: true, status: &status }, content))
+    Ok(shell(Page { title: "Home", tab: Tab::Home, live: true, status: &status }, content))
 }
 
 fn initial(username: &str) -> String {

@@ -24,6 +24,7 @@ const TABS: &[(Tab, &str, &str, &str)] = &[
 ];
 
 /// What a page is: its title, its tab, and whether live events should refresh it.
+#[derive(Debug)]
 pub struct Page<'a> {
     pub title: &'a str,
     pub tab: Tab,
@@ -33,7 +34,7 @@ pub struct Page<'a> {
 }
 
 /// Wraps a screen's content in the shell.
-pub fn page(p: Page<'_>, content: Markup) -> Markup {
+pub fn shell(p: Page<'_>, content: Markup) -> Markup {
     let status = p.status;
     html! {
         (DOCTYPE)

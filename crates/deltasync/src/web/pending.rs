@@ -11,7 +11,7 @@ use serde_json::Value;
 use store::{ChangeOp, ChangeState, PendingChange, Resolution};
 use tracing::info;
 
-use super::layout::{Page, Tab, csrf_field, page};
+use super::layout::{Page, Tab, csrf_field, shell};
 use super::objects::{label, object_label};
 use super::records::{name_of, text_of};
 use super::timefmt::when;
@@ -19,7 +19,7 @@ use super::{WebError, WebState, current_status};
 use crate::app::{AppHandle, Trigger};
 
 /// `GET /pending`
-pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebError> {
+pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     let handle = &state.handle;
     let status = current_status(handle);
     let changes = handle.store().read(|r| r.pending_changes(&Default::default()))?;
@@ -38,10 +38,9 @@ pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebEr
             }
         }
     };
-    Ok(page(Page { title: "Pending", tab: Tab::Pending, live: true, status: &status }, content))
+    Ok(shell(Page { title: "Pending", tab: Tab::Pending, live: true, status: &status }, content))
 }
 
-pub use page_handler as page;
 
 fn state_label(state: ChangeState) -> (&'static str, &'static str) {
     match state {

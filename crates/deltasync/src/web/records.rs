@@ -10,7 +10,7 @@ use serde_json::Value;
 use soql::schema::{FieldType, ObjectSchema};
 use store::Record;
 
-use super::layout::{Page, Tab, csrf_field, page};
+use super::layout::{Page, Tab, csrf_field, shell};
 use super::objects::{display_name, label, name_field, number_field, object_label, synced_fields};
 use super::soql_text::{contains_pattern, literal};
 use super::{WebError, WebState, current_status};
@@ -36,7 +36,7 @@ pub async fn objects_page(State(state): State<WebState>) -> Result<Markup, WebEr
             }
         }
     };
-    Ok(page(Page { title: "Records", tab: Tab::Records, live: false, status: &status }, content))
+    Ok(shell(Page { title: "Records", tab: Tab::Records, live: false, status: &status }, content))
 }
 
 /// The list's search and sort.
@@ -51,6 +51,7 @@ pub struct ListQuery {
 }
 
 /// What the screens know about one object.
+#[derive(Debug)]
 pub struct ObjectView {
     pub schema: ObjectSchema,
     pub synced: Vec<String>,
@@ -188,7 +189,7 @@ pub async fn list_page(
             @if rows.is_empty() { li.empty { "No records match." } }
         }
     };
-    Ok(page(Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status }, content))
+    Ok(shell(Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status }, content))
 }
 
 /// A stored value as plain text.
@@ -344,7 +345,7 @@ pub async fn detail_page(
             }
         }
     };
-    Ok(page(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
+    Ok(shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
 }
 
 impl ObjectView {

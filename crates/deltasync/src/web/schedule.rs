@@ -3,7 +3,7 @@
 use axum::extract::State;
 use maud::{Markup, html};
 
-use super::layout::{Page, Tab, page};
+use super::layout::{Page, Tab, shell};
 use super::objects::object_label;
 use super::timefmt::when;
 use super::{WebError, WebState, current_status};
@@ -19,7 +19,7 @@ fn interval(secs: u64) -> String {
 }
 
 /// `GET /schedule`
-pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebError> {
+pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     let handle = &state.handle;
     let status = current_status(handle);
     let now = handle.clock().now();
@@ -45,10 +45,9 @@ pub async fn page_handler(State(state): State<WebState>) -> Result<Markup, WebEr
             }
         }
     };
-    Ok(page(Page { title: "Schedule", tab: Tab::Schedule, live: true, status: &status }, content))
+    Ok(shell(Page { title: "Schedule", tab: Tab::Schedule, live: true, status: &status }, content))
 }
 
-pub use page_handler as page;
 
 #[cfg(test)]
 mod tests {
