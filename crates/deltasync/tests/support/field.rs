@@ -211,6 +211,9 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
         &engine::upload::UploadOptions::default(),
     )
     .await;
+    if let Err(e) = &uploaded_report {
+        eprintln!("upload failed: {e}");
+    }
     let conflicts: Vec<(String, String)> = uploaded_report
         .as_ref()
         .map(|r| r.conflicts.iter().map(|c| (c.object.clone(), c.record_id.clone())).collect())
@@ -230,7 +233,10 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
             serde_json::to_value(&report.objects).unwrap_or_default(),
             upload_json,
         ),
-        Err(e) => (SyncOutcome::Failed, Some(e.to_string()), json!({}), json!({})),
+        Err(e) => {
+            eprintln!("sync failed: {e}");
+            (SyncOutcome::Failed, Some(e.to_string()), json!({}), json!({}))
+        }
     };
     let uploaded: Vec<EventRecord> = before
         .iter()

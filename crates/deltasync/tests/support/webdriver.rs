@@ -131,8 +131,18 @@ impl Browser {
         }
     }
 
-    /// Clicks an element.
+    /// Clicks an element, first scrolling it to the middle of the viewport so fixed bars
+    /// cannot cover it.
     pub async fn click(&self, el: &Element) -> anyhow::Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'}); return true",
+                "args": [{ELEMENT_KEY: el.0}]
+            })),
+        )
+        .await?;
         self.call(reqwest::Method::POST, &format!("/element/{}/click", el.0), Some(json!({})))
             .await
             .map(drop)
