@@ -123,9 +123,9 @@ impl Admin {
         })
     }
 
-    /// Changes an object's org-wide default.
-    pub fn set_sharing(&self, object: &str, sharing: Sharing) {
-        self.org.set_sharing(object, sharing);
+    /// Changes an object's org-wide default (kept across restarts of a persistent org).
+    pub fn set_sharing(&self, object: &str, sharing: Sharing) -> Result<(), ApiError> {
+        Ok(self.org.set_sharing(object, sharing)?)
     }
 
     /// Permanently removes deleted records that left the recycle bin before `cutoff`

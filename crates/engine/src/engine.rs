@@ -21,6 +21,7 @@ use crate::sync::{
     Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
     delta_object, prime_object, reconcile_object,
 };
+use crate::upload::UploadOptions;
 
 /// A progress callback.
 pub type Progress<'a> = &'a mut (dyn FnMut(SyncEvent) + Send);
@@ -35,6 +36,7 @@ pub struct Engine {
     user_id: String,
     options: SyncOptions,
     without_log: Mutex<BTreeSet<String>>,
+    upload_options: UploadOptions,
 }
 
 impl std::fmt::Debug for Engine {
@@ -155,12 +157,18 @@ impl Engine {
             user_id,
             options: SyncOptions::default(),
             without_log: Mutex::new(without_log),
+            upload_options: UploadOptions::default(),
         })
     }
 
     /// Sets the overlap window and page size of download runs.
     pub fn set_options(&mut self, options: SyncOptions) {
         self.options = options;
+    }
+
+    /// Sets how the upload step retries and batches.
+    pub fn set_upload_options(&mut self, options: UploadOptions) {
+        self.upload_options = options;
     }
 
     fn ctx<'a>(&'a self, plan: &'a ScopePlan) -> Ctx<'a> {
@@ -286,8 +294,14 @@ impl Engine {
     ) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         info!(?kind, "sync started");
-        let upload =
-            upload_pending(&self.client, &self.store, &self.profile, self.clock.as_ref()).await?;
+        let upload = upload_pending(
+            &self.client,
+            &self.store,
+            &self.profile,
+            self.clock.as_ref(),
+            &self.upload_options,
+        )
+        .await?;
 
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();

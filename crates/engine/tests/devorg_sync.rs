@@ -401,8 +401,42 @@ async fn a_record_with_pending_changes_is_kept_and_flagged() {
     let engine = f.engine(FIELD_SERVICE).await.unwrap();
     engine.prime(&mut |_| {}).await.unwrap();
 
+    // A local edit the org refuses (closing without a resolution note) stays pending.
     let mut edit = serde_json::Map::new();
-    edit.insert("Subject".into(), json!("local note"));
+    edit.insert("Status".into(), json!("Closed"));
+    f.store
+        .write(|tx| {
+            tx.record_edit("WorkOrder", Some(&d.wo), store::ChangeOp::Update, &edit, f.clock.now())
+        })
+        .unwrap();
+    f.advance(Duration::minutes(20));
+    f.update(
+        "admin@devorg.example",
+        "ServiceAppointment",
+        &d.sa,
+        json!({"Technician__c": f.tech2}),
+    );
+    f.advance(Duration::minutes(1));
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(report.upload.failed, 1);
+
+    // Its appointment left, so the work order left scope, but it is kept and flagged.
+    assert_eq!(counts(&report, "ServiceAppointment").left_scope, 1);
+    assert_eq!(counts(&report, "WorkOrder").kept_pending, 1);
+    let flags = f.store.read(|r| r.record_flags("WorkOrder", &d.wo)).unwrap().unwrap();
+    assert!(flags.scope_left && flags.pending);
+    assert_eq!(f.field("WorkOrder", &d.wo, "Status"), json!("Closed"));
+}
+
+#[tokio::test]
+async fn sync_uploads_local_edits_before_downloading() {
+    let f = Fixture::new().await;
+    let d = seed(&f);
+    let engine = f.engine(FIELD_SERVICE).await.unwrap();
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    let mut edit = serde_json::Map::new();
+    edit.insert("Subject".into(), json!("Visit: bring the seal kit"));
     f.store
         .write(|tx| {
             tx.record_edit(
@@ -415,17 +449,13 @@ async fn a_record_with_pending_changes_is_kept_and_flagged() {
         })
         .unwrap();
     f.advance(Duration::minutes(20));
-    f.update(
-        "admin@devorg.example",
-        "ServiceAppointment",
-        &d.sa,
-        json!({"Technician__c": f.tech2}),
-    );
-    f.advance(Duration::minutes(1));
     let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
-    assert_eq!(counts(&report, "ServiceAppointment").kept_pending, 1);
+    assert_eq!(report.upload.uploaded, 1);
+    let server = f.org.admin().retrieve(TECH1, "ServiceAppointment", &d.sa).unwrap();
+    assert_eq!(server["Subject"], json!("Visit: bring the seal kit"));
     let flags = f.store.read(|r| r.record_flags("ServiceAppointment", &d.sa)).unwrap().unwrap();
-    assert!(flags.scope_left && flags.pending);
+    assert!(!flags.pending);
+    assert_eq!(f.field("ServiceAppointment", &d.sa, "Subject"), json!("Visit: bring the seal kit"));
 }
 
 #[tokio::test]
@@ -527,4 +557,32 @@ async fn delta_cost_follows_changes_not_store_size() {
     assert_eq!(f.held("Product2").len(), 1000);
     f.advance(Duration::hours(1));
     assert_eq!(delta_calls(&f, &engine).await, small);
+}
+
+#[tokio::test]
+async fn deletions_older_than_the_recycle_bin_are_found_by_reconciling() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(f.create(
+            admin,
+            "Product2",
+            json!({"Name": format!("Part {i}"), "IsActive": true}),
+        ));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    // Twenty days offline: the deletion is out of every log's reach.
+    f.delete(admin, "Product2", &ids[7]);
+    f.advance(Duration::days(20));
+    f.org.admin().purge_recycle_bin(None).unwrap();
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(counts(&report, "Product2").deleted, 1);
+    assert_eq!(f.held("Product2").len(), 29);
+    assert!(!f.held("Product2").contains(&ids[7]));
 }

@@ -175,6 +175,9 @@ pub enum SyncError {
     /// Occurs when the local store fails; transient when SQLite was busy.
     #[error("store: {0}")]
     Store(#[from] store::StoreError),
+    /// Occurs when the upload step could not go on (store failure, session refused).
+    #[error("{0}")]
+    Upload(#[from] crate::upload::UploadError),
     /// Occurs when the profile does not validate against the org's objects.
     #[error("{0}")]
     Profile(#[from] crate::profile::ProfileErrors),
@@ -200,6 +203,7 @@ impl SyncError {
         match self {
             SyncError::Remote(e) => e.is_transient(),
             SyncError::Store(e) => e.is_transient(),
+            SyncError::Upload(e) => e.is_transient(),
             _ => false,
         }
     }
