@@ -20,7 +20,9 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     f.wait_synced().await?;
     b.goto(&f.url).await?;
     b.wait_for_text("Online", 15).await?;
-    let wo_count = b.script("return document.querySelector('[data-object=\"WorkOrder\"]').textContent").await?;
+    let wo_count = b
+        .script("return document.querySelector('[data-object=\"WorkOrder\"]').textContent")
+        .await?;
     assert_eq!(wo_count, json!("2"), "two work orders are on the device");
     let next = b.text(&b.find("#next-sync").await?).await?;
     assert!(next.contains("in "), "the next sync is due in the future: {next}");
@@ -93,12 +95,17 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.wait_for_text("Fix pump and seal", 5).await?;
     b.wait_for_text("New gasket", 5).await?;
     b.screenshot("web-12-upload-detail").await?;
-    let server = f.org().admin().retrieve(TECH1, "WorkOrder", &f.seeded.wo)
+    let server = f
+        .org()
+        .admin()
+        .retrieve(TECH1, "WorkOrder", &f.seeded.wo)
         .map_err(|e| anyhow::anyhow!("retrieve: {e:?}"))?;
     assert_eq!(server["Subject"], json!("Fix pump and seal"), "the edit reached the org");
 
     // 5. A change on the server: Sync Now shows live progress and the sync's detail.
-    f.org().admin().update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect valves"}))
+    f.org()
+        .admin()
+        .update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect valves"}))
         .map_err(|e| anyhow::anyhow!("server edit: {e:?}"))?;
     b.goto(&format!("{base}/")).await?;
     b.find("#sync-now").await?;
@@ -114,7 +121,9 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.wait_for_text("Sync complete. Next scheduled sync at", 20).await?;
     let phases = b.script("return window.__phases").await?;
     assert!(
-        phases.as_array().is_some_and(|p| p.iter().any(|t| t.as_str().is_some_and(|t| t.starts_with("Downloading")))),
+        phases.as_array().is_some_and(|p| p
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| t.starts_with("Downloading")))),
         "live progress was shown: {phases}"
     );
     b.screenshot("web-13-synced").await?;
@@ -134,10 +143,16 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.fill(&b.find("#field-Subject").await?, "Inspect valves and hoses").await?;
     b.click(&b.find("form.record-form button[type=submit]").await?).await?;
     b.wait_for_text("change waiting to upload", 5).await?;
-    f.org().admin().update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect all valves"}))
+    f.org()
+        .admin()
+        .update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect all valves"}))
         .map_err(|e| anyhow::anyhow!("server edit: {e:?}"))?;
-    let seq = f.handle.store().read(|r| r.pending_for_record("WorkOrder", &f.seeded.wo2))?
-        .expect("the edit is queued").seq;
+    let seq = f
+        .handle
+        .store()
+        .read(|r| r.pending_for_record("WorkOrder", &f.seeded.wo2))?
+        .expect("the edit is queued")
+        .seq;
     b.goto(&format!("{base}/")).await?;
     b.click(&b.find("#sync-now").await?).await?;
     b.wait_for_text("Next scheduled sync at", 20).await?;

@@ -21,7 +21,9 @@ async fn strangers_are_turned_away() -> anyhow::Result<()> {
     let cookie = first.headers()[SET_COOKIE].to_str()?.split(';').next().unwrap().to_string();
     assert!(first.headers()[SET_COOKIE].to_str()?.contains("HttpOnly"));
 
-    for path in ["/", "/events", "/assets/app.js", "/assets/app.css", "/pending", "/records/WorkOrder"] {
+    for path in
+        ["/", "/events", "/assets/app.js", "/assets/app.css", "/pending", "/records/WorkOrder"]
+    {
         let resp = http.get(format!("{base}{path}")).send().await?;
         assert_eq!(resp.status(), 403, "{path} without the session");
     }
@@ -81,7 +83,8 @@ async fn strangers_are_turned_away() -> anyhow::Result<()> {
     assert!(probe.text().await?.contains("No records match."));
 
     // The probe record is escaped in the markup.
-    let accounts = http.get(format!("{base}/records/Account")).header(COOKIE, &cookie).send().await?;
+    let accounts =
+        http.get(format!("{base}/records/Account")).header(COOKIE, &cookie).send().await?;
     let body = accounts.text().await?;
     assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the name is escaped: {body}");
     assert!(!body.contains("<script>alert(1)"), "the name is never markup");

@@ -46,16 +46,17 @@ pub async fn stream(
     let handle = state.handle.clone();
     let receiver = handle.subscribe();
     let first = status_event(&handle);
-    let events = stream::unfold((handle, receiver, Some(first)), |(handle, mut rx, first)| async move {
-        if let Some(first) = first {
-            return Some((Ok(first), (handle, rx, None)));
-        }
-        let event = match rx.recv().await {
-            Ok(event) => app_event(&handle, &event),
-            Err(RecvError::Lagged(_)) => status_event(&handle),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((Ok(event), (handle, rx, None)))
-    });
+    let events =
+        stream::unfold((handle, receiver, Some(first)), |(handle, mut rx, first)| async move {
+            if let Some(first) = first {
+                return Some((Ok(first), (handle, rx, None)));
+            }
+            let event = match rx.recv().await {
+                Ok(event) => app_event(&handle, &event),
+                Err(RecvError::Lagged(_)) => status_event(&handle),
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (handle, rx, None)))
+        });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

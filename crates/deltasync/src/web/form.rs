@@ -89,7 +89,11 @@ pub async fn create(
     }
     let now = state.handle.clock().now();
     let object = view.schema.name.clone();
-    match state.handle.store().write(|tx| tx.record_edit(&object, None, ChangeOp::Create, &fields, now)) {
+    match state
+        .handle
+        .store()
+        .write(|tx| tx.record_edit(&object, None, ChangeOp::Create, &fields, now))
+    {
         Ok(outcome) => {
             debug!(object = %object, "record created on the device");
             super::pending::refresh_pending(&state.handle);
@@ -120,7 +124,11 @@ pub async fn update(
         return Ok(Redirect::to(&format!("/records/{object}/{id}")).into_response());
     }
     let now = state.handle.clock().now();
-    match state.handle.store().write(|tx| tx.record_edit(&object, Some(&id), ChangeOp::Update, &fields, now)) {
+    match state
+        .handle
+        .store()
+        .write(|tx| tx.record_edit(&object, Some(&id), ChangeOp::Update, &fields, now))
+    {
         Ok(_) => {
             debug!(object = %object, fields = fields.len(), "record edited on the device");
             super::pending::refresh_pending(&state.handle);
@@ -154,7 +162,9 @@ pub async fn delete(
 fn refusal(e: &StoreError) -> Result<String, WebError> {
     match e {
         StoreError::InvalidEdit { reason, .. } => Ok(format!("Not saved: {reason}.")),
-        StoreError::NoSuchRecord { .. } => Ok("Not saved: the record is no longer on this device.".into()),
+        StoreError::NoSuchRecord { .. } => {
+            Ok("Not saved: the record is no longer on this device.".into())
+        }
         other => Err(WebError::internal(other)),
     }
 }
@@ -195,9 +205,8 @@ fn parse_fields(
                 continue;
             }
         };
-        let required = REQUIRED
-            .iter()
-            .any(|(o, n)| o.eq_ignore_ascii_case(&view.schema.name) && *n == f.name);
+        let required =
+            REQUIRED.iter().any(|(o, n)| o.eq_ignore_ascii_case(&view.schema.name) && *n == f.name);
         if required && value.is_null() {
             form.errors.insert(f.name.clone(), format!("{} is required", label(&f.name)));
             continue;
@@ -227,7 +236,11 @@ fn same_value(stored: Option<&Value>, new: &Value) -> bool {
 /// One typed value as the store keeps it, or why it is refused.
 fn convert(handle: &AppHandle, f: &FieldSchema, raw: &str) -> Result<Value, String> {
     if raw.is_empty() {
-        return Ok(if f.field_type == FieldType::Boolean { Value::Bool(false) } else { Value::Null });
+        return Ok(if f.field_type == FieldType::Boolean {
+            Value::Bool(false)
+        } else {
+            Value::Null
+        });
     }
     match f.field_type {
         FieldType::Boolean => Ok(Value::Bool(raw == "true" || raw == "on")),
@@ -249,13 +262,22 @@ fn convert(handle: &AppHandle, f: &FieldSchema, raw: &str) -> Result<Value, Stri
             .ok_or_else(|| "Enter a date and time".to_owned()),
         FieldType::Email => {
             let ok = raw.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
-            if ok { Ok(Value::String(raw.to_owned())) } else { Err("Enter an email address".into()) }
+            if ok {
+                Ok(Value::String(raw.to_owned()))
+            } else {
+                Err("Enter an email address".into())
+            }
         }
         FieldType::Reference => {
-            let found = f.reference_to.iter().any(|t| {
-                handle.store().read(|r| r.get_record(t, raw)).ok().flatten().is_some()
-            });
-            if found { Ok(Value::String(raw.to_owned())) } else { Err("Choose a record on this device".into()) }
+            let found = f
+                .reference_to
+                .iter()
+                .any(|t| handle.store().read(|r| r.get_record(t, raw)).ok().flatten().is_some());
+            if found {
+                Ok(Value::String(raw.to_owned()))
+            } else {
+                Err("Choose a record on this device".into())
+            }
         }
         _ => Ok(Value::String(raw.to_owned())),
     }
@@ -291,7 +313,10 @@ fn lookup_choices(handle: &AppHandle, f: &FieldSchema) -> Vec<(String, String)> 
         if let Ok(rows) = query_records(handle, &soql) {
             for r in rows {
                 let id = text_of(r.get("Id"));
-                out.push((id, format!("{} ({})", view.display(&r), object_label(&view.schema.name))));
+                out.push((
+                    id,
+                    format!("{} ({})", view.display(&r), object_label(&view.schema.name)),
+                ));
             }
         }
     }
@@ -328,7 +353,11 @@ fn render(
             format!("/records/{object}/{id}"),
             format!("/records/{object}/{id}"),
         ),
-        None => (format!("New {}", object_label(object)), format!("/records/{object}"), format!("/records/{object}")),
+        None => (
+            format!("New {}", object_label(object)),
+            format!("/records/{object}"),
+            format!("/records/{object}"),
+        ),
     };
     let content = html! {
         div.titlebar {
@@ -409,7 +438,9 @@ fn field_input(
         other => {
             let (kind, extra) = match other {
                 FieldType::Int => ("number", Some("1")),
-                FieldType::Double | FieldType::Currency | FieldType::Percent => ("number", Some("any")),
+                FieldType::Double | FieldType::Currency | FieldType::Percent => {
+                    ("number", Some("any"))
+                }
                 FieldType::Date => ("date", None),
                 FieldType::DateTime => ("datetime-local", None),
                 FieldType::Email => ("email", None),

@@ -62,7 +62,9 @@ fn size(event: &SyncEvent) -> u64 {
         .values()
         .flat_map(|c| c.iter().filter(|(k, _)| k.as_str() != "kept_pending").map(|(_, v)| *v))
         .sum();
-    down + upload_count(event, "uploaded") + upload_count(event, "failed") + upload_count(event, "conflicts")
+    down + upload_count(event, "uploaded")
+        + upload_count(event, "failed")
+        + upload_count(event, "conflicts")
 }
 
 fn duration_ms(event: &SyncEvent) -> Option<i64> {
@@ -104,7 +106,6 @@ pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     };
     Ok(shell(Page { title: "History", tab: Tab::History, live: true, status: &status }, content))
 }
-
 
 /// Bars for the recent syncs, oldest on the left, height by size, colour by outcome.
 fn timeline(events: &[SyncEvent]) -> Markup {
@@ -219,7 +220,10 @@ pub async fn detail_page(
             @if event.truncated { p.muted.small { "Only the first " (store::history::MAX_EVENT_RECORDS) " records are listed." } }
         }
     };
-    Ok(shell(Page { title: "Sync detail", tab: Tab::History, live: false, status: &status }, content))
+    Ok(shell(
+        Page { title: "Sync detail", tab: Tab::History, live: false, status: &status },
+        content,
+    ))
 }
 
 fn record_row(r: &EventRecord) -> Markup {

@@ -17,7 +17,6 @@ pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     render(&state)
 }
 
-
 fn render(state: &WebState) -> Result<Markup, WebError> {
     let handle = &state.handle;
     let status = super::current_status(handle);
@@ -38,7 +37,8 @@ fn render(state: &WebState) -> Result<Markup, WebError> {
             .collect();
         Some(NextDue { objects, at: first })
     });
-    let last_sync = status.last_sync_at.or_else(|| schedule.iter().filter_map(|e| e.last_sync_at).max());
+    let last_sync =
+        status.last_sync_at.or_else(|| schedule.iter().filter_map(|e| e.last_sync_at).max());
     let pending = store.read(|r| r.pending_counts())?.iter().map(|(_, n)| n).sum::<u64>();
 
     let content = html! {

@@ -20,7 +20,7 @@ const TABS: &[(Tab, &str, &str, &str)] = &[
     (Tab::Records, "/records", "Records", "☰"),
     (Tab::Pending, "/pending", "Pending", "⇅"),
     (Tab::History, "/history", "History", "◷"),
-    (Tab::Schedule, "/schedule", "Schedule", "⏲"),
+    (Tab::Schedule, "/schedule", "Schedule", "▦"),
 ];
 
 /// What a page is: its title, its tab, and whether live events should refresh it.
@@ -78,7 +78,8 @@ pub fn shell(p: Page<'_>, content: Markup) -> Markup {
 
 /// The online/offline pill the script keeps current.
 pub fn connection_pill(status: &AppStatus) -> Markup {
-    let (class, text) = if status.online { ("pill online", "Online") } else { ("pill offline", "Offline") };
+    let (class, text) =
+        if status.online { ("pill online", "Online") } else { ("pill offline", "Offline") };
     html! { span #conn class=(class) role="status" { (text) } }
 }
 

@@ -26,7 +26,21 @@ const READ_ONLY: &[&str] = &[
     "CaseNumber",
 ];
 
-/// Fields the store fills for the app, shown in detail but not in lists.
+/// Fields the server keeps about a record, shown apart from its details.
+pub const SYSTEM: &[&str] = &[
+    "Id",
+    "IsDeleted",
+    "CreatedDate",
+    "CreatedById",
+    "LastModifiedDate",
+    "LastModifiedById",
+    "SystemModstamp",
+    "LastViewedDate",
+    "LastReferencedDate",
+    "OwnerId",
+];
+
+/// Auto-number fields, shown beside a record's name.
 const AUTO_NUMBER: &[&str] = &["WorkOrderNumber", "LineItemNumber", "AppointmentNumber"];
 
 /// The field that names a record in lists and lookups.

@@ -41,7 +41,6 @@ pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     Ok(shell(Page { title: "Pending", tab: Tab::Pending, live: true, status: &status }, content))
 }
 
-
 fn state_label(state: ChangeState) -> (&'static str, &'static str) {
     match state {
         ChangeState::Waiting => ("Waiting", "waiting"),
@@ -105,8 +104,8 @@ fn change_card(
                         div {
                             dt { (label(field)) }
                             dd {
-                                @if let Some(old) = c.base.get(field) { del { (text_of(Some(old))) } " → " }
-                                ins { (text_of(Some(value))) }
+                                @if let Some(old) = c.base.get(field).filter(|v| !v.is_null()) { del { (shown(handle, Some(old))) } " → " }
+                                ins { (shown(handle, Some(value))) }
                             }
                         }
                     }
@@ -138,6 +137,20 @@ fn change_card(
     }
 }
 
+/// A value as shown: a lookup id of a record on the device becomes its name.
+fn shown(handle: &AppHandle, value: Option<&Value>) -> String {
+    if let Some(Value::String(id)) = value
+        && (id.len() == 18 || store::pending::is_local_id(id))
+    {
+        for object in handle.store().catalog().names() {
+            if let Some(name) = name_of(handle, &object, id) {
+                return name;
+            }
+        }
+    }
+    text_of(value)
+}
+
 /// Settle a conflict: one row per field, the local value against the server's.
 fn conflict_form(state: &WebState, c: &PendingChange) -> Markup {
     html! {
@@ -164,7 +177,10 @@ fn conflict_form(state: &WebState, c: &PendingChange) -> Markup {
 }
 
 /// `POST /pending/{seq}/retry`
-pub async fn retry(State(state): State<WebState>, Path(seq): Path<i64>) -> Result<Response, WebError> {
+pub async fn retry(
+    State(state): State<WebState>,
+    Path(seq): Path<i64>,
+) -> Result<Response, WebError> {
     let now = state.handle.clock().now();
     state.handle.store().write(|tx| tx.retry(seq, now))?;
     info!(seq, "pending change put back in the queue");
@@ -173,7 +189,10 @@ pub async fn retry(State(state): State<WebState>, Path(seq): Path<i64>) -> Resul
 }
 
 /// `POST /pending/{seq}/discard`
-pub async fn discard(State(state): State<WebState>, Path(seq): Path<i64>) -> Result<Response, WebError> {
+pub async fn discard(
+    State(state): State<WebState>,
+    Path(seq): Path<i64>,
+) -> Result<Response, WebError> {
     let now = state.handle.clock().now();
     state.handle.store().write(|tx| tx.discard(seq, now))?;
     info!(seq, "pending change discarded");

@@ -11,7 +11,9 @@ use soql::schema::{FieldType, ObjectSchema};
 use store::Record;
 
 use super::layout::{Page, Tab, csrf_field, shell};
-use super::objects::{display_name, label, name_field, number_field, object_label, synced_fields};
+use super::objects::{
+    SYSTEM, display_name, label, name_field, number_field, object_label, synced_fields,
+};
 use super::soql_text::{contains_pattern, literal};
 use super::{WebError, WebState, current_status};
 use crate::app::AppHandle;
@@ -63,11 +65,10 @@ impl ObjectView {
     /// The object's view, or 404 when the device does not hold it.
     pub fn load(handle: &AppHandle, object: &str) -> Result<ObjectView, WebError> {
         let catalog = handle.store().catalog();
-        let schema = catalog
-            .objects()
-            .find(|o| o.name.eq_ignore_ascii_case(object))
-            .cloned()
-            .ok_or_else(|| WebError::not_found(format!("No object '{object}' on this device")))?;
+        let schema =
+            catalog.objects().find(|o| o.name.eq_ignore_ascii_case(object)).cloned().ok_or_else(
+                || WebError::not_found(format!("No object '{object}' on this device")),
+            )?;
         let synced = synced_fields(handle, &schema);
         let name_field = name_field(&schema, &synced);
         let number_field = number_field(&schema, &synced);
@@ -112,14 +113,17 @@ pub async fn list_page(
     let object = view.schema.name.clone();
 
     // Sort only by a real field of the object; anything else falls back to the name.
-    let sort = if view.synced.iter().any(|f| *f == query.sort) {
+    let sort = if view.synced.contains(&query.sort) {
         query.sort.clone()
     } else {
         view.name_field.clone()
     };
     let dir = if query.dir == "desc" { "DESC" } else { "ASC" };
     let mut select = vec!["Id".to_owned(), view.name_field.clone()];
-    for extra in [view.number_field.clone(), Some("Status".to_owned()), Some(sort.clone())].into_iter().flatten() {
+    for extra in [view.number_field.clone(), Some("Status".to_owned()), Some(sort.clone())]
+        .into_iter()
+        .flatten()
+    {
         if view.synced.contains(&extra) && !select.contains(&extra) {
             select.push(extra);
         }
@@ -140,7 +144,15 @@ pub async fn list_page(
         .synced
         .iter()
         .filter(|f| {
-            view.field_type(f).is_some_and(|t| !matches!(t, FieldType::Id | FieldType::Reference | FieldType::TextArea | FieldType::MultiPicklist))
+            view.field_type(f).is_some_and(|t| {
+                !matches!(
+                    t,
+                    FieldType::Id
+                        | FieldType::Reference
+                        | FieldType::TextArea
+                        | FieldType::MultiPicklist
+                )
+            })
         })
         .collect();
 
@@ -189,7 +201,10 @@ pub async fn list_page(
             @if rows.is_empty() { li.empty { "No records match." } }
         }
     };
-    Ok(shell(Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status }, content))
+    Ok(shell(
+        Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status },
+        content,
+    ))
 }
 
 /// A stored value as plain text.
@@ -197,8 +212,29 @@ pub fn text_of(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => if *b { "Yes".into() } else { "No".into() },
+        Some(Value::Bool(b)) => {
+            if *b {
+                "Yes".into()
+            } else {
+                "No".into()
+            }
+        }
         Some(other) => other.to_string(),
+    }
+}
+
+/// A stored value as a person reads it: dates and times in local time.
+pub fn display_value(field_type: FieldType, value: Option<&Value>) -> String {
+    match (field_type, value) {
+        (FieldType::DateTime, Some(Value::String(s))) => store::values::parse_datetime(s)
+            .map(|t| t.with_timezone(&chrono::Local).format("%-d %b %Y %H:%M").to_string())
+            .unwrap_or_else(|| s.clone()),
+        (FieldType::Date, Some(Value::String(s))) => {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| d.format("%-d %b %Y").to_string())
+                .unwrap_or_else(|_| s.clone())
+        }
+        (_, v) => text_of(v),
     }
 }
 
@@ -270,7 +306,12 @@ pub async fn detail_page(
                 child_view.name_field
             );
             let rows = query_records(handle, &soql)?;
-            children.push((child.name.clone(), f.name.clone(), rows, child_view.display_rows_pending(handle)?));
+            children.push((
+                child.name.clone(),
+                f.name.clone(),
+                rows,
+                child_view.display_rows_pending(handle)?,
+            ));
         }
     }
     let title = view.display(&record);
@@ -297,7 +338,7 @@ pub async fn detail_page(
         section.card aria-labelledby="fields-h" {
             h2 #fields-h { "Details" }
             dl.fields {
-                @for f in view.schema.fields.iter().filter(|f| view.synced.contains(&f.name) && f.name != "Id" && f.name != "SystemModstamp") {
+                @for f in view.schema.fields.iter().filter(|f| view.synced.contains(&f.name) && !SYSTEM.contains(&f.name.as_str())) {
                     @let value = record.get(&f.name);
                     @let changed = change.as_ref().is_some_and(|c| c.fields.contains_key(&f.name));
                     div.field.changed[changed] {
@@ -306,7 +347,7 @@ pub async fn detail_page(
                             @if let Some((_, target, tid, name)) = parents.iter().find(|p| p.0 == f.name) {
                                 a href={ "/records/" (target) "/" (tid) } { (name) }
                             } @else {
-                                (text_of(value))
+                                (display_value(f.field_type, value))
                             }
                         }
                     }
@@ -321,6 +362,12 @@ pub async fn detail_page(
                         li { a.row href={ "/records/" (target) "/" (tid) } { span.main { span.title { (name) } span.sub.muted { (label(field)) } } } }
                     }
                 }
+            }
+        }
+        @if record.get("LastModifiedDate").is_some_and(|v| !v.is_null()) {
+            p.muted.small.record-info {
+                "Created " (display_value(FieldType::DateTime, record.get("CreatedDate")))
+                " · Last modified " (display_value(FieldType::DateTime, record.get("LastModifiedDate")))
             }
         }
         @for (child, field, rows, pending) in &children {

@@ -48,7 +48,6 @@ pub async fn page(State(state): State<WebState>) -> Result<Markup, WebError> {
     Ok(shell(Page { title: "Schedule", tab: Tab::Schedule, live: true, status: &status }, content))
 }
 
-
 #[cfg(test)]
 mod tests {
     #[test]

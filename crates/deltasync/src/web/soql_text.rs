@@ -43,7 +43,9 @@ mod tests {
 
     #[test]
     fn literals_survive_the_parser_unchanged() {
-        for probe in ["plain", "O'Brien", "back\\slash", "quote\"d", "line\nbreak", "' OR Name != '"] {
+        for probe in
+            ["plain", "O'Brien", "back\\slash", "quote\"d", "line\nbreak", "' OR Name != '"]
+        {
             let soql = format!("SELECT Id FROM Account WHERE Name = {}", literal(probe));
             let parsed = soql::parse(&soql).expect("parses");
             let printed = parsed.to_string();

@@ -71,8 +71,14 @@ fn seed(org: &RunningOrg) -> Seeded {
     let wo2 = create("WorkOrder", json!({"Subject": "Inspect", "AccountId": probe}));
     create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Seal"}));
     create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Valve"}));
-    create("ServiceAppointment", json!({"ParentRecordId": wo, "Technician__c": tech1, "Subject": "Visit", "SchedStartTime": at_days(1)}));
-    create("ServiceAppointment", json!({"ParentRecordId": wo2, "Technician__c": tech1, "Subject": "Inspection", "SchedStartTime": at_days(2)}));
+    create(
+        "ServiceAppointment",
+        json!({"ParentRecordId": wo, "Technician__c": tech1, "Subject": "Visit", "SchedStartTime": at_days(1)}),
+    );
+    create(
+        "ServiceAppointment",
+        json!({"ParentRecordId": wo2, "Technician__c": tech1, "Subject": "Inspection", "SchedStartTime": at_days(2)}),
+    );
     Seeded { wo, wo2, account }
 }
 
@@ -93,7 +99,6 @@ impl Field {
             instance_url: session.instance_url.clone(),
         };
         let client = Client::new(session, ClientConfig::default())?;
-        let upload_client = client.clone();
         let store_dir = TempDir::new()?;
         let store =
             Arc::new(Store::open(&store_dir.path().join("store.db"), &StoreKey::generate())?);
@@ -112,7 +117,7 @@ impl Field {
             }
             Ok(())
         })?;
-        tokio::spawn(sync_loop(handle.clone(), upload_client, org.url().to_string()));
+        tokio::spawn(sync_loop(handle.clone(), org.url().to_string()));
         handle.request_sync(Trigger::Initial, &[]);
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -163,7 +168,7 @@ impl Field {
 
 // FIXME: this loop stands in for `app::run` (sync worker, scheduler, connectivity watcher)
 // until it lands; the tests should start that instead.
-async fn sync_loop(handle: AppHandle, client: Client, org_url: String) {
+async fn sync_loop(handle: AppHandle, org_url: String) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
     loop {
         // Connectivity: the org answering at all counts as online.
@@ -175,7 +180,7 @@ async fn sync_loop(handle: AppHandle, client: Client, org_url: String) {
             }
         }
         if up && let Some(request) = handle.take_requests() {
-            run_sync(&handle, &client, &request.triggers).await;
+            run_sync(&handle, &request.triggers).await;
         }
         tokio::select! {
             _ = handle.requested() => {}
@@ -184,7 +189,7 @@ async fn sync_loop(handle: AppHandle, client: Client, org_url: String) {
     }
 }
 
-async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
+async fn run_sync(handle: &AppHandle, triggers: &[Trigger]) {
     let kind = [Trigger::User, Trigger::Initial, Trigger::Automatic, Trigger::Scheduled]
         .into_iter()
         .find(|t| triggers.contains(t))
@@ -200,30 +205,10 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
             progress_handle.publish(AppEvent::Downloading { object, done, total });
         }
     };
-    // FIXME: the engine's sync does not run the upload yet; call it here until it does.
     let total = before.len() as u64;
     handle.publish(AppEvent::Uploading { done: 0, total });
-    let uploaded_report = engine::upload::upload(
-        client,
-        handle.store(),
-        handle.engine().profile(),
-        &SystemClock,
-        &engine::upload::UploadOptions::default(),
-    )
-    .await;
-    if let Err(e) = &uploaded_report {
-        eprintln!("upload failed: {e}");
-    }
-    let conflicts: Vec<(String, String)> = uploaded_report
-        .as_ref()
-        .map(|r| r.conflicts.iter().map(|c| (c.object.clone(), c.record_id.clone())).collect())
-        .unwrap_or_default();
-    let upload_json = match &uploaded_report {
-        Ok(r) => json!({"uploaded": r.succeeded, "failed": r.failed.len(), "conflicts": r.conflicts.len()}),
-        Err(_) => json!({}),
-    };
-    handle.publish(AppEvent::Uploading { done: total, total });
     let result = handle.engine().sync(SyncKind::Delta, &mut progress).await;
+    handle.publish(AppEvent::Uploading { done: total, total });
     let ended = Utc::now();
     let after = pending_records(handle);
     let (outcome, reason, counts, upload) = match &result {
@@ -231,7 +216,7 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
             SyncOutcome::Succeeded,
             None,
             serde_json::to_value(&report.objects).unwrap_or_default(),
-            upload_json,
+            serde_json::to_value(report.upload).unwrap_or_default(),
         ),
         Err(e) => {
             eprintln!("sync failed: {e}");
@@ -248,13 +233,6 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
             action: RecordAction::Uploaded,
             detail: None,
         })
-        .chain(conflicts.iter().map(|(object, id)| EventRecord {
-            object: object.clone(),
-            record_id: id.clone(),
-            display_name: None,
-            action: RecordAction::Conflict,
-            detail: Some("waits for a decision".into()),
-        }))
         .collect();
     if let Some(id) = event_id {
         let _ = handle.store().write(|tx| {
@@ -270,7 +248,11 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
     }
     let schedule = handle.store().read(|r| r.schedule()).unwrap_or_default();
     let next_due = schedule.iter().filter_map(|e| e.next_due_at).min().map(|at| NextDue {
-        objects: schedule.iter().filter(|e| e.next_due_at == Some(at)).map(|e| e.object.clone()).collect(),
+        objects: schedule
+            .iter()
+            .filter(|e| e.next_due_at == Some(at))
+            .map(|e| e.object.clone())
+            .collect(),
         at,
     });
     let pending = after.len() as u64;
@@ -293,11 +275,13 @@ async fn run_sync(handle: &AppHandle, client: &Client, triggers: &[Trigger]) {
 }
 
 fn pending_records(handle: &AppHandle) -> Vec<(String, String, Option<String>)> {
-    let changes = handle.store().read(|r| r.pending_changes(&Default::default())).unwrap_or_default();
+    let changes =
+        handle.store().read(|r| r.pending_changes(&Default::default())).unwrap_or_default();
     changes
         .into_iter()
         .map(|c| {
-            let record = handle.store().read(|r| r.get_record(&c.object, &c.record_id)).ok().flatten();
+            let record =
+                handle.store().read(|r| r.get_record(&c.object, &c.record_id)).ok().flatten();
             let name = record
                 .as_ref()
                 .and_then(|r| r.get("Subject").or(r.get("Name")))
