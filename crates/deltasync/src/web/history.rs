@@ -168,7 +168,10 @@ pub async fn detail_page(
         .read(|r| r.sync_event(id))?
         .ok_or_else(|| WebError::not_found(format!("No sync event {id}")))?;
     let rows = handle.store().read(|r| r.sync_event_records(id))?;
-    let counts = object_counts(&event);
+    // Objects the sync looked at but found unchanged are summed up in one line.
+    let mut counts = object_counts(&event);
+    let looked_at = counts.len();
+    counts.retain(|_, c| c.values().any(|n| *n > 0));
     let (outcome, class) = outcome_label(&event);
     let (uploads, downloads): (Vec<&EventRecord>, Vec<&EventRecord>) =
         rows.iter().partition(|r| is_upload(r.action));
@@ -200,7 +203,10 @@ pub async fn detail_page(
         }
         section.card aria-labelledby="down-h" {
             h2 #down-h { "Records retrieved" }
-            @if counts.is_empty() && by_object.is_empty() { p.muted { "None" } }
+            @if counts.is_empty() && by_object.is_empty() { p.muted { "No changes" } }
+            @if looked_at > counts.len() {
+                p.muted.small { (looked_at - counts.len()) " object" @if looked_at - counts.len() != 1 { "s" } " checked with no changes." }
+            }
             @for (object, c) in &counts {
                 @let n = |k: &str| c.get(k).copied().unwrap_or(0);
                 div.object-counts {
