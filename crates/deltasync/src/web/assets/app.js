@@ -138,6 +138,8 @@
   function connect() {
     if (!window.EventSource) return;
     var source = new EventSource("/events");
+    // Let the connection go as soon as the page does, so it never holds a slot.
+    window.addEventListener("pagehide", function () { source.close(); });
     Object.keys(handlers).forEach(function (name) {
       source.addEventListener(name, function (ev) {
         var data;
