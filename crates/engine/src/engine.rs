@@ -17,8 +17,8 @@ use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
-    delta_object, prime_object, reconcile_object,
+    Ctx, ObjectCounts, ReconcileMode, RecordChange, SyncError, SyncEvent, SyncKind, SyncOptions,
+    SyncReport, delta_object, prime_object, reconcile_object,
 };
 
 /// A progress callback.
@@ -104,6 +104,11 @@ fn ensure_tables(
     Ok(())
 }
 
+/// The record changes a run listed, object by object.
+fn run_records(run: RunChanges) -> Vec<RecordChange> {
+    run.into_values().flat_map(|changes| changes.records).collect()
+}
+
 impl Engine {
     /// Opens the engine: describes the profile's objects, validates the profile against
     /// them (all-or-nothing), plans scope for the session's user and makes sure the store
@@ -160,6 +165,11 @@ impl Engine {
         &self.plan
     }
 
+    /// The org client the engine calls through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The store the engine writes to.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
@@ -181,6 +191,7 @@ impl Engine {
             finished_at: self.clock.now(),
             upload: Default::default(),
             objects,
+            records: run_records(run),
         })
     }
 
@@ -191,6 +202,17 @@ impl Engine {
         kind: SyncKind,
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
+        self.sync_objects(kind, None, progress).await
+    }
+
+    /// Like [`Engine::sync`], downloading only the objects in `only` when given (an empty list
+    /// uploads and downloads nothing).
+    pub async fn sync_objects(
+        &self,
+        kind: SyncKind,
+        only: Option<&[String]>,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         info!(?kind, "sync started");
         let upload =
@@ -199,7 +221,10 @@ impl Engine {
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
-        for scope in &self.plan.objects {
+        let chosen = self.plan.objects.iter().filter(|scope| {
+            only.is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(&scope.object)))
+        });
+        for scope in chosen {
             let primed = {
                 let cursor = self.store.read(|r| r.cursor(&scope.object))?;
                 prime_state(cursor.as_ref()).is_some_and(|s| s.phase == PrimePhase::Done)
@@ -221,8 +246,14 @@ impl Engine {
             }
             objects.insert(scope.object.clone(), counts);
         }
-        let report =
-            SyncReport { kind, started_at, finished_at: self.clock.now(), upload, objects };
+        let report = SyncReport {
+            kind,
+            started_at,
+            finished_at: self.clock.now(),
+            upload,
+            objects,
+            records: run_records(run),
+        };
         info!(objects = report.objects.len(), "sync finished");
         Ok(report)
     }

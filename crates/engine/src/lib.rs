@@ -21,6 +21,7 @@
 
 pub mod clock;
 mod engine;
+pub mod history;
 pub mod profile;
 pub mod scope;
 pub mod sync;
