@@ -23,6 +23,7 @@ pub mod clock;
 mod engine;
 pub mod history;
 pub mod profile;
+pub mod schedule;
 pub mod scope;
 pub mod sync;
 
