@@ -16,6 +16,11 @@ use crate::org::Org;
 use crate::records::{self, Ctx};
 use crate::schema::Sharing;
 
+// FIXME: there is no handle yet to hold a write transaction open (for late-commit
+// scenarios): every request shares one connection, so a held transaction would block
+// them all. It needs a second connection per held transaction, with reads going through
+// WAL snapshots; the replication endpoints are where that belongs.
+
 /// Administrative access to a running org.
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -118,9 +123,9 @@ impl Admin {
         })
     }
 
-    /// Changes an object's org-wide default.
-    pub fn set_sharing(&self, object: &str, sharing: Sharing) {
-        self.org.set_sharing(object, sharing);
+    /// Changes an object's org-wide default (kept across restarts of a persistent org).
+    pub fn set_sharing(&self, object: &str, sharing: Sharing) -> Result<(), ApiError> {
+        Ok(self.org.set_sharing(object, sharing)?)
     }
 
     /// Permanently removes deleted records that left the recycle bin before `cutoff`

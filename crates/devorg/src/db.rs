@@ -220,6 +220,28 @@ pub fn seed_users(conn: &Connection, now: chrono::DateTime<chrono::Utc>) -> rusq
     Ok(())
 }
 
+/// Inserts the org's own `Organization` row when it is missing.
+pub fn seed_organization(
+    conn: &Connection,
+    org_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> rusqlite::Result<()> {
+    let creator: Option<String> = conn
+        .query_row("SELECT \"Id\" FROM \"User\" ORDER BY \"Id\" LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    let stamp = format_datetime(now);
+    conn.execute(
+        "INSERT OR IGNORE INTO \"Organization\" (\"Id\", \"Name\", \"OrganizationType\",
+            \"InstanceName\", \"IsSandbox\", \"LanguageLocaleKey\", \"DefaultLocaleSidKey\",
+            \"TimeZoneSidKey\", \"IsDeleted\", \"CreatedDate\", \"CreatedById\",
+            \"LastModifiedDate\", \"LastModifiedById\", \"SystemModstamp\")
+         VALUES (?1, 'devorg', 'Developer Edition', 'DEV1', 0, 'en_US', 'en_US', 'GMT', 0,
+            ?2, ?3, ?2, ?3, ?2)",
+        params![org_id, stamp, creator],
+    )?;
+    Ok(())
+}
+
 /// A signed-in user as the API sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {

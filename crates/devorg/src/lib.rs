@@ -16,9 +16,11 @@
 //! - [`records`]: create / retrieve / update / upsert / delete with validation and sharing;
 //!   every endpoint that touches rows goes through it.
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
-//! - [`routes`]: one module per API area (oauth, versions, describe, sobjects,
+//! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
 //!   collections, composite, query, limits), assembled into one router.
-//! - [`query_cursor`]: open query cursors behind `nextRecordsUrl` locators.
+//! - [`query_cursor`]: runs SOQL through the `soql` compiler against the sharing-aware
+//!   catalog, and keeps the cursors behind `nextRecordsUrl` locators (ids only).
+//! - `bin/devorg.rs`: the `devorg` command, which serves an org until interrupted.
 //!
 //! # Invariants
 //!
@@ -28,6 +30,17 @@
 //!   the recycle bin is purged.
 //! - Sharing is applied in SQL for reads and checked per record for writes; admins and the
 //!   integration user bypass it.
+//!
+//! # Adding to devorg
+//!
+//! - A new API area is a module under `routes/` registered in [`routes::router`]; its
+//!   handlers take [`http::Session`] (token check and API quota) and run their database
+//!   work through [`routes::with_ctx`], which gives one transaction and its write instant.
+//! - Replication reads `SystemModstamp` and, for deletions, `IsDeleted = 1` rows with
+//!   their `_DeletedDate` ([`db::DELETED_DATE`]); the recycle bin is emptied by
+//!   [`Admin::purge_recycle_bin`] / [`Admin::purge_expired`].
+//! - Bulk seeding can write straight into the object tables through [`Admin::with_db`]
+//!   following the `soql::schema` storage convention.
 //!
 //! # Demo credentials
 //!
@@ -156,6 +169,7 @@ impl DevOrg {
         db::migrate(&conn, &schema)?;
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
+        db::seed_organization(&conn, &org_id, clock.now())?;
 
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await

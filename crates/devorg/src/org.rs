@@ -39,10 +39,18 @@ impl Org {
         config: Config,
         org_id: String,
     ) -> Org {
+        // Defaults from the schema, then any the org was told to change.
         let sharing = schema
             .objects()
             .iter()
-            .map(|o| (o.name.to_ascii_lowercase(), o.sharing.clone()))
+            .map(|o| {
+                let key = o.name.to_ascii_lowercase();
+                let saved = crate::db::meta(&conn, &format!("sharing:{key}"))
+                    .ok()
+                    .flatten()
+                    .and_then(|s| Sharing::parse(&s));
+                (key, saved.unwrap_or_else(|| o.sharing.clone()))
+            })
             .collect();
         Org {
             db: Mutex::new(conn),
@@ -77,12 +85,18 @@ impl Org {
             .unwrap_or(Sharing::ReadWrite)
     }
 
-    /// Changes an object's org-wide default.
-    pub fn set_sharing(&self, object: &str, sharing: Sharing) {
+    /// Changes an object's org-wide default; persistent orgs keep it across restarts.
+    pub fn set_sharing(&self, object: &str, sharing: Sharing) -> rusqlite::Result<()> {
+        crate::db::set_meta(
+            &self.db(),
+            &format!("sharing:{}", object.to_ascii_lowercase()),
+            &sharing.to_string(),
+        )?;
         self.sharing
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(object.to_ascii_lowercase(), sharing);
+        Ok(())
     }
 
     /// Counts one API request; `Err` when today's quota is already used up.

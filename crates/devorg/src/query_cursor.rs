@@ -1,8 +1,10 @@
 //! Query execution and the open cursors behind `nextRecordsUrl` locators.
 //!
-//! A query runs once: its rows are read in full when the first page is asked for and kept
-//! in a cursor, so later pages cost only their own assembly (and their child subqueries),
-//! never a re-run of the query. Like Salesforce, a user keeps at most
+//! A query runs once, when the first page is asked for: the first page's rows are kept
+//! whole, and of every other row only its Id, in order. A later page compiles the same
+//! query restricted to that page's ids (an `Id IN (...)` condition on the root table), so
+//! it costs an index lookup per row plus its child subqueries, never a re-run of the
+//! whole query, and a cursor holds ids rather than rows. Like Salesforce, a user keeps at most
 //! [`MAX_CURSORS_PER_USER`] cursors (the oldest goes first), and a cursor idle for
 //! [`CURSOR_IDLE`] expires.
 
@@ -10,12 +12,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
-use soql::schema::SqlValue;
+use soql::ast::Query;
+use soql::schema::{Catalog, ObjectSchema, RowFilter, SqlValue};
 use soql::{CompileOptions, Compiled, child_result};
 
 use crate::error::ApiError;
@@ -29,15 +33,25 @@ pub const CURSOR_IDLE: Duration = Duration::from_secs(15 * 60);
 /// Parent ids bound in one child-subquery statement.
 const CHILD_BATCH: usize = 500;
 
-/// The rows a query returned, shared between a cursor and the page being built.
-type Rows = Arc<Vec<Vec<SqlValue>>>;
+/// The table alias the SOQL compiler gives the queried object's own table.
+const ROOT_ALIAS: &str = "t0";
+
+/// What a cursor needs to produce any page of its query again.
+#[derive(Debug, Clone)]
+struct Plan {
+    /// The query without LIMIT and OFFSET (the ids already reflect them).
+    query: Query,
+    include_deleted: bool,
+    now: DateTime<Utc>,
+    /// The record ids of every row, in result order.
+    ids: Arc<Vec<String>>,
+    batch: usize,
+}
 
 #[derive(Debug)]
 struct Cursor {
     user_id: String,
-    compiled: Arc<Compiled>,
-    rows: Rows,
-    batch: usize,
+    plan: Plan,
     last_used: Instant,
 }
 
@@ -68,13 +82,13 @@ impl CursorStore {
         id
     }
 
-    fn get(&self, id: &str, user_id: &str) -> Option<(Arc<Compiled>, Rows, usize)> {
+    fn get(&self, id: &str, user_id: &str) -> Option<Plan> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         let c = open
             .get_mut(id)
             .filter(|c| c.user_id == user_id && c.last_used.elapsed() < CURSOR_IDLE)?;
         c.last_used = Instant::now();
-        Some((c.compiled.clone(), c.rows.clone(), c.batch))
+        Some(c.plan.clone())
     }
 
     fn close(&self, id: &str) {
@@ -96,6 +110,19 @@ fn invalid_locator() -> ApiError {
     ApiError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator")
 }
 
+fn sql_row(r: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Vec<SqlValue>> {
+    let mut row = Vec::with_capacity(n);
+    for i in 0..n {
+        row.push(match r.get_ref(i)? {
+            ValueRef::Null | ValueRef::Blob(_) => SqlValue::Null,
+            ValueRef::Integer(v) => SqlValue::Integer(v),
+            ValueRef::Real(v) => SqlValue::Real(v),
+            ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+        });
+    }
+    Ok(row)
+}
+
 fn read_rows(
     conn: &Connection,
     sql: &str,
@@ -106,18 +133,32 @@ fn read_rows(
     let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(to_sqlite)))?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        let mut row = Vec::with_capacity(n);
-        for i in 0..n {
-            row.push(match r.get_ref(i)? {
-                ValueRef::Null | ValueRef::Blob(_) => SqlValue::Null,
-                ValueRef::Integer(v) => SqlValue::Integer(v),
-                ValueRef::Real(v) => SqlValue::Real(v),
-                ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
-            });
-        }
-        out.push(row);
+        out.push(sql_row(r, n)?);
     }
     Ok(out)
+}
+
+/// Reads a query's result keeping the first `keep` rows whole and the Id of every row.
+fn read_first_rows_and_ids(
+    conn: &Connection,
+    compiled: &Compiled,
+    keep: usize,
+) -> Result<(Vec<Vec<SqlValue>>, Vec<String>), ApiError> {
+    let mut stmt = conn.prepare(&compiled.sql)?;
+    let n = stmt.column_count();
+    let params = compiled.params.iter().cloned().map(to_sqlite);
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+    let (mut first, mut ids) = (Vec::new(), Vec::new());
+    while let Some(r) = rows.next()? {
+        let row = sql_row(r, n)?;
+        if let Some(id) = compiled.row_id(&row) {
+            ids.push(id.to_string());
+        }
+        if first.len() < keep {
+            first.push(row);
+        }
+    }
+    Ok((first, ids))
 }
 
 /// Builds the records of one page, filling in child subqueries.
@@ -153,24 +194,53 @@ fn assemble_page(
     Ok(records.into_iter().map(Value::Object).collect())
 }
 
+/// The user's catalog, with the query's own table narrowed to one page of ids.
+struct PageCatalog<'a> {
+    shared: SharedCatalog<'a>,
+    ids: &'a [String],
+}
+
+impl Catalog for PageCatalog<'_> {
+    fn object(&self, name: &str) -> Option<&ObjectSchema> {
+        self.shared.object(name)
+    }
+
+    fn row_filter(&self, object: &str, alias: &str) -> Option<RowFilter> {
+        let base = self.shared.row_filter(object, alias);
+        if alias != ROOT_ALIAS {
+            return base;
+        }
+        let marks = vec!["?"; self.ids.len()].join(", ");
+        let mut params: Vec<SqlValue> = Vec::new();
+        let mut sql = format!("{alias}.\"Id\" IN ({marks})");
+        params.extend(self.ids.iter().map(|id| SqlValue::Text(id.clone())));
+        if let Some(b) = base {
+            sql = format!("({}) AND {sql}", b.sql);
+            params.splice(0..0, b.params);
+        }
+        Some(RowFilter { sql, params })
+    }
+}
+
+fn soql_error(text: &str) -> impl Fn(soql::SoqlError) -> ApiError + '_ {
+    move |e| ApiError::bad_request(e.error_code(), e.salesforce_message(text))
+}
+
 fn page_body(
     ctx: &Ctx<'_>,
-    compiled: &Compiled,
-    rows: &[Vec<SqlValue>],
-    start: usize,
-    batch: usize,
+    total: usize,
+    records: Vec<Value>,
+    end: usize,
     cursor_id: Option<&str>,
-) -> Result<Value, ApiError> {
-    let end = (start + batch).min(rows.len());
-    let records = assemble_page(ctx.conn, compiled, rows.get(start..end).unwrap_or(&[]))?;
-    let mut body = json!({"totalSize": rows.len(), "done": end >= rows.len()});
-    if end < rows.len()
+) -> Value {
+    let mut body = json!({"totalSize": total, "done": end >= total});
+    if end < total
         && let Some(id) = cursor_id
     {
         body["nextRecordsUrl"] = json!(format!("/services/data/v{}/query/{id}-{end}", ctx.version));
     }
     body["records"] = Value::Array(records);
-    Ok(body)
+    body
 }
 
 /// Runs a SOQL query as the context's user and returns its first page.
@@ -180,50 +250,65 @@ pub fn run_query(
     include_deleted: bool,
     batch: usize,
 ) -> Result<Value, ApiError> {
-    let soql_error =
-        |e: soql::SoqlError| ApiError::bad_request(e.error_code(), e.salesforce_message(text));
-    let query = soql::parse(text).map_err(soql_error)?;
+    let query = soql::parse(text).map_err(soql_error(text))?;
     let catalog = SharedCatalog { org: ctx.org, access: ctx.access };
     let opts =
         CompileOptions { now: ctx.now, api_version: ctx.version.to_string(), include_deleted };
-    let compiled = soql::compile(&query, &catalog, &opts).map_err(soql_error)?;
-    let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
-    tracing::debug!(object = compiled.object(), rows = rows.len(), "query ran");
+    let compiled = soql::compile(&query, &catalog, &opts).map_err(soql_error(text))?;
 
     if compiled.is_count() {
+        let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
         let n = match rows.first().and_then(|r| r.first()) {
             Some(SqlValue::Integer(n)) => *n,
             _ => 0,
         };
         return Ok(json!({"totalSize": n, "done": true, "records": []}));
     }
-    if rows.len() <= batch {
-        return page_body(ctx, &compiled, &rows, 0, batch, None);
+    let (first, ids) = read_first_rows_and_ids(ctx.conn, &compiled, batch)?;
+    let total = ids.len().max(first.len());
+    tracing::debug!(object = compiled.object(), rows = total, "query ran");
+    let records = assemble_page(ctx.conn, &compiled, &first)?;
+    if total <= batch {
+        return Ok(page_body(ctx, total, records, total, None));
     }
-    let compiled = Arc::new(compiled);
-    let rows = Arc::new(rows);
+
+    let mut query = query;
+    query.limit = None;
+    query.offset = None;
     let id = ctx.org.cursors.insert(Cursor {
         user_id: ctx.access.user.user_id.clone(),
-        compiled: compiled.clone(),
-        rows: rows.clone(),
-        batch,
+        plan: Plan { query, include_deleted, now: ctx.now, ids: Arc::new(ids), batch },
         last_used: Instant::now(),
     });
-    page_body(ctx, &compiled, &rows, 0, batch, Some(&id))
+    Ok(page_body(ctx, total, records, batch, Some(&id)))
 }
 
 /// Returns the page a locator (`01g...-2000`) points at.
 pub fn next_page(ctx: &Ctx<'_>, locator: &str) -> Result<Value, ApiError> {
     let (id, start) = locator.rsplit_once('-').ok_or_else(invalid_locator)?;
     let start: usize = start.parse().map_err(|_| invalid_locator())?;
-    let (compiled, rows, batch) =
-        ctx.org.cursors.get(id, &ctx.access.user.user_id).ok_or_else(invalid_locator)?;
-    if start >= rows.len() {
+    let plan = ctx.org.cursors.get(id, &ctx.access.user.user_id).ok_or_else(invalid_locator)?;
+    let total = plan.ids.len();
+    if start >= total {
         return Err(invalid_locator());
     }
-    let body = page_body(ctx, &compiled, &rows, start, batch, Some(id))?;
-    if start + batch >= rows.len() {
+    let end = (start + plan.batch).min(total);
+    let page_ids = plan.ids.get(start..end).unwrap_or(&[]);
+
+    // The same query, narrowed to this page's ids; rows come back in the query's order.
+    let catalog =
+        PageCatalog { shared: SharedCatalog { org: ctx.org, access: ctx.access }, ids: page_ids };
+    let opts = CompileOptions {
+        now: plan.now,
+        api_version: ctx.version.to_string(),
+        include_deleted: plan.include_deleted,
+    };
+    let text = plan.query.to_string();
+    let compiled = soql::compile(&plan.query, &catalog, &opts).map_err(soql_error(&text))?;
+    let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
+    let records = assemble_page(ctx.conn, &compiled, &rows)?;
+    if end >= total {
         ctx.org.cursors.close(id);
     }
-    Ok(body)
+    Ok(page_body(ctx, total, records, end, Some(id)))
 }

@@ -124,6 +124,12 @@ async fn composite_chains_references_and_rolls_back() {
     assert_eq!(status, StatusCode::OK);
     let r = body["compositeResponse"].as_array().unwrap();
     assert_eq!(r[0]["httpStatusCode"], 201);
+    assert!(
+        r[0]["httpHeaders"]["Location"]
+            .as_str()
+            .unwrap()
+            .starts_with("/services/data/v62.0/sobjects/Account/001")
+    );
     assert_eq!(r[1]["httpStatusCode"], 201, "{}", r[1]);
     assert_eq!(r[2]["body"]["Name"], "Parent");
     assert_eq!(r[3]["body"]["totalSize"], 1);

@@ -107,3 +107,24 @@ async fn trailing_slashes_are_accepted() {
     let (status, body) = api.post("/sobjects/Account/", json!({"Name": "Slash"})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+#[tokio::test]
+async fn the_org_and_users_are_queryable_like_the_salesforce_cli_expects() {
+    let org = start().await;
+    let api = login(&org, "tech1@field.example").await;
+    let (_, me) = api.get("/services/oauth2/userinfo").await;
+    let user_id = me["user_id"].as_str().unwrap();
+    let (status, user) = api.get(&format!("/sobjects/User/{user_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["Username"], "tech1@field.example");
+    assert!(user.get("_PasswordHash").is_none());
+    let (status, body) = api
+        .get("/query?q=SELECT+Name,+InstanceName,+IsSandbox,+TrialExpirationDate,+NamespacePrefix+FROM+Organization")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["records"][0]["attributes"]["url"],
+        format!("/services/data/v62.0/sobjects/Organization/{}", org.org_id())
+    );
+    assert_eq!(body["records"][0]["IsSandbox"], false);
+}

@@ -2,17 +2,18 @@
 //! store in step with the org.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use salesforce::client::Client;
 use soql::schema::ObjectSchema;
 use store::Store;
-use tracing::{info, warn};
+use store::values::parse_datetime;
+use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
 use crate::scope::{ScopePlan, plan};
-use crate::sync::decide::PrimePhase;
+use crate::sync::decide::{ObjectStep, next_step};
 use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
@@ -20,6 +21,7 @@ use crate::sync::{
     Ctx, ObjectCounts, ReconcileMode, RecordChange, SyncError, SyncEvent, SyncKind, SyncOptions,
     SyncReport, delta_object, prime_object, reconcile_object,
 };
+use crate::upload::UploadOptions;
 
 /// A progress callback.
 pub type Progress<'a> = &'a mut (dyn FnMut(SyncEvent) + Send);
@@ -33,7 +35,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     user_id: String,
     options: SyncOptions,
-    without_log: BTreeSet<String>,
+    without_log: Mutex<BTreeSet<String>>,
+    upload_options: UploadOptions,
 }
 
 impl std::fmt::Debug for Engine {
@@ -104,6 +107,29 @@ fn ensure_tables(
     Ok(())
 }
 
+/// Reads `fields` of every held record of `object` and stores them; returns how many
+/// records were updated.
+async fn fill_new_fields(
+    client: &Client,
+    store: &Store,
+    object: &str,
+    fields: &[String],
+) -> Result<u64, SyncError> {
+    let held: Vec<String> = crate::sync::remote::held_ids(store, object)?.into_iter().collect();
+    let mut select = vec!["Id".to_string()];
+    select.extend(fields.iter().cloned());
+    let mut filled = 0;
+    for chunk in held.chunks(crate::sync::decide::IDS_PER_QUERY) {
+        let ids: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+        let soql =
+            format!("SELECT {} FROM {object} WHERE Id IN ({})", select.join(", "), ids.join(", "));
+        let records = crate::sync::remote::fetch_all(client, &soql).await?;
+        filled += records.len() as u64;
+        store.write(|tx| tx.upsert_records(object, &records))?;
+    }
+    Ok(filled)
+}
+
 /// The record changes a run listed, object by object.
 fn run_records(run: RunChanges) -> Vec<RecordChange> {
     run.into_values().flat_map(|changes| changes.records).collect()
@@ -135,13 +161,19 @@ impl Engine {
             clock,
             user_id,
             options: SyncOptions::default(),
-            without_log,
+            without_log: Mutex::new(without_log),
+            upload_options: UploadOptions::default(),
         })
     }
 
     /// Sets the overlap window and page size of download runs.
     pub fn set_options(&mut self, options: SyncOptions) {
         self.options = options;
+    }
+
+    /// Sets how the upload step retries and batches.
+    pub fn set_upload_options(&mut self, options: UploadOptions) {
+        self.upload_options = options;
     }
 
     fn ctx<'a>(&'a self, plan: &'a ScopePlan) -> Ctx<'a> {
@@ -175,8 +207,48 @@ impl Engine {
         &self.store
     }
 
+    /// Runs a SOQL query over the records held on the device (relative dates resolve
+    /// against the engine's clock); the answer is shaped like the REST query result.
+    pub fn query(&self, soql: &str) -> Result<serde_json::Value, SyncError> {
+        let now = self.clock.now();
+        Ok(self.store.read(|r| r.query(soql, now))?)
+    }
+
+    /// Records a run in the store's sync history (see [`crate::history`]): begins an
+    /// event, runs `body`, and finishes the event with the outcome, the counts and a detail
+    /// row per record uploaded, stored or removed. A run dropped halfway leaves its event
+    /// open; [`crate::history::close_unfinished`] closes it as failed at the next start.
+    async fn with_history(
+        &self,
+        trigger: store::SyncKind,
+        body: impl Future<Output = Result<SyncReport, SyncError>>,
+    ) -> Result<SyncReport, SyncError> {
+        let run = crate::history::begin(&self.store, trigger, self.clock.now())?;
+        let result = body.await;
+        let ended_at = self.clock.now();
+        let no_objects = BTreeMap::new();
+        let reason = result.as_ref().err().map(ToString::to_string);
+        let end = match (&result, &reason) {
+            (Ok(report), _) => crate::history::RunEnd::Completed(report),
+            (Err(_), reason) => crate::history::RunEnd::Failed {
+                reason: reason.as_deref().unwrap_or_default(),
+                objects: &no_objects,
+            },
+        };
+        // A history failure must not hide the run's own outcome.
+        if let Err(e) = run.finish(&self.store, end, ended_at) {
+            warn!(error = %e, "sync history not recorded");
+        }
+        result
+    }
+
     /// Primes every object not primed yet, resuming any priming that was interrupted.
+    /// The run is recorded in the store's sync history.
     pub async fn prime(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
+        self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await
+    }
+
+    async fn prime_all(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
@@ -186,7 +258,7 @@ impl Engine {
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
-            kind: SyncKind::Delta,
+            kind: SyncKind::Prime,
             started_at,
             finished_at: self.clock.now(),
             upload: Default::default(),
@@ -197,17 +269,45 @@ impl Engine {
 
     /// Uploads pending changes, then downloads: objects not primed yet are primed, the
     /// others get a delta (and, for [`SyncKind::Full`], a reconciliation of their id sets).
+    /// Recorded in the store's sync history as started by the user.
     pub async fn sync(
         &self,
         kind: SyncKind,
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
-        self.sync_objects(kind, None, progress).await
+        self.sync_as(kind, store::SyncKind::User, progress).await
     }
 
-    /// Like [`Engine::sync`], downloading only the objects in `only` when given (an empty list
-    /// uploads and downloads nothing).
-    pub async fn sync_objects(
+    /// [`Engine::sync`], recorded in history as started by `trigger` (a schedule, an
+    /// automatic retry, ...).
+    pub async fn sync_as(
+        &self,
+        kind: SyncKind,
+        trigger: store::SyncKind,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
+        self.sync_objects_as(kind, trigger, None, progress).await
+    }
+
+    /// [`Engine::sync_as`], downloading only the objects in `only` when given: an empty
+    /// list uploads and downloads nothing. Priming ignores `only`.
+    pub async fn sync_objects_as(
+        &self,
+        kind: SyncKind,
+        trigger: store::SyncKind,
+        only: Option<&[String]>,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
+        self.with_history(trigger, self.sync_all(kind, only, progress)).await
+    }
+
+    async fn sync_all(
         &self,
         kind: SyncKind,
         only: Option<&[String]>,
@@ -215,8 +315,14 @@ impl Engine {
     ) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
         info!(?kind, "sync started");
-        let upload =
-            upload_pending(&self.client, &self.store, &self.profile, self.clock.as_ref()).await?;
+        let upload = upload_pending(
+            &self.client,
+            &self.store,
+            &self.profile,
+            self.clock.as_ref(),
+            &self.upload_options,
+        )
+        .await?;
 
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
@@ -225,24 +331,32 @@ impl Engine {
             only.is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(&scope.object)))
         });
         for scope in chosen {
-            let primed = {
-                let cursor = self.store.read(|r| r.cursor(&scope.object))?;
-                prime_state(cursor.as_ref()).is_some_and(|s| s.phase == PrimePhase::Done)
-            };
+            let cursor = self.store.read(|r| r.cursor(&scope.object))?;
+            let step = next_step(
+                prime_state(cursor.as_ref()).as_ref(),
+                cursor.as_ref().and_then(|c| c.modstamp.as_deref()).and_then(parse_datetime),
+                kind == SyncKind::Full,
+            );
+            debug!(object = %scope.object, ?step, "next step");
             let mut counts = ObjectCounts::default();
-            if !primed {
-                counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
-            } else {
-                let delta = delta_object(&ctx, scope, &mut run, progress).await?;
-                counts.add(&delta.counts);
-                let mode = if kind == SyncKind::Full {
-                    Some(ReconcileMode::ListAll)
-                } else {
-                    delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
-                };
-                if let Some(mode) = mode {
-                    counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
+            let reconcile = match step {
+                ObjectStep::Prime | ObjectStep::ResumePrime { .. } => {
+                    counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
+                    None
                 }
+                ObjectStep::Delta { reconcile, .. } => {
+                    let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                    counts.add(&delta.counts);
+                    if reconcile {
+                        Some(ReconcileMode::ListAll)
+                    } else {
+                        delta.needs_reconcile.then_some(ReconcileMode::CountsFirst)
+                    }
+                }
+                ObjectStep::Reconcile => Some(ReconcileMode::CountsFirst),
+            };
+            if let Some(mode) = reconcile {
+                counts.add(&reconcile_object(&ctx, scope, mode, &mut run, progress).await?);
             }
             objects.insert(scope.object.clone(), counts);
         }
@@ -268,7 +382,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<ProfileChange, SyncError> {
         let Loaded { profile, schemas, without_log } = load_profile(&self.client, source).await?;
-        self.without_log = without_log;
+        self.without_log = Mutex::new(without_log);
         let new_plan = plan(&profile, &self.user_id)?;
         ensure_tables(&self.store, &profile, &schemas)?;
         let diff = ProfileDiff::between(&self.profile, &profile);
@@ -307,13 +421,38 @@ impl Engine {
                 reconcile_object(&ctx, scope, ReconcileMode::ListAll, &mut run, progress).await?;
             rescoped.insert(name, counts);
         }
-        if !diff.changed.iter().all(|c| c.fields_added.is_empty()) {
-            // FIXME: fields added to a primed object arrive only as records change; a
-            // re-read of the new columns by id would fill them at once.
-            warn!("fields added to primed objects fill in as records change");
+        // Fields a primed object gained are read for the records already held, and only
+        // those columns.
+        for change in diff.changed.iter().filter(|c| !c.fields_added.is_empty()) {
+            let filled =
+                fill_new_fields(&self.client, &self.store, &change.name, &change.fields_added)
+                    .await?;
+            info!(object = %change.name, records = filled, "new fields filled in");
         }
         self.profile = profile;
         self.plan = new_plan;
         Ok(ProfileChange { diff, rescoped, dropped })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The app runs syncs on spawned tasks, so their futures must be `Send`.
+    #[allow(dead_code)]
+    fn runs_are_send(engine: &Engine, source: &ProfileSource, mut other: Engine) {
+        let mut sink = |_: SyncEvent| {};
+        assert_send(&engine.sync(SyncKind::Delta, &mut sink));
+        assert_send(&engine.prime(&mut sink));
+        assert_send(&other.change_profile(source, &mut sink));
+        assert_send(&Engine::open(
+            engine.store.clone(),
+            engine.client.clone(),
+            source,
+            engine.clock.clone(),
+        ));
     }
 }

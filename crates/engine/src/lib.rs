@@ -5,8 +5,20 @@
 //! - [`scope`]: the planner turning a profile into the SOQL that selects each object's
 //!   in-scope records.
 //! - [`sync`]: priming, delta download and reconciliation; decisions in [`sync::decide`].
+//! - [`upload`]: sending the store's queue of local edits, with conflict policies; every
+//!   sync runs it first ([`upload_pending`]).
 //! - [`Engine`]: the public entry point tying them to a [`store::Store`], a
-//!   [`salesforce::client::Client`] and a [`Clock`].
+//!   [`salesforce::client::Client`] and a [`Clock`]: [`Engine::open`], [`Engine::prime`],
+//!   [`Engine::sync`], [`Engine::query`], [`Engine::change_profile`].
+//!
+//! # Invariants
+//!
+//! - The engine never talks HTTP or SQL itself: it goes through the client and the store.
+//! - Nothing reads the wall clock: time comes from the [`Clock`] passed in.
+//! - A cursor commits in the same store transaction as the rows it covers, and never
+//!   passes the replication API's `latestDateCovered`.
+//! - A record with pending local changes is never removed by a download: the store keeps
+//!   it and flags it out of scope.
 //!
 //! ```no_run
 //! # async fn example(store: std::sync::Arc<store::Store>, client: salesforce::client::Client)
@@ -26,6 +38,7 @@ pub mod profile;
 pub mod schedule;
 pub mod scope;
 pub mod sync;
+pub mod upload;
 
 #[cfg(test)]
 mod test_schema;

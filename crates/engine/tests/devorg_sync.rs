@@ -92,14 +92,13 @@ impl Fixture {
         let mut engine =
             Engine::open(self.store.clone(), self.client.clone(), &source, self.clock.clone())
                 .await?;
-        // FIXME: devorg does not serve the replication resources (`updated`, `deleted`)
-        // yet, so these tests run the fallback for objects without a log: changes by
-        // SystemModstamp, deletions by id reconciliation. Turn `replication_log` on once
-        // it does, to cover latestDateCovered and the deletion log end to end.
+        // Where the org has no replication log for an object (devorg answers NOT_FOUND
+        // for the replication resources), the engine falls back to stamp queries and
+        // queryAll for deletions; these assertions hold either way.
         engine.set_options(SyncOptions {
             overlap: Duration::minutes(5),
             page_size: 200,
-            replication_log: false,
+            replication_log: true,
         });
         Ok(engine)
     }
@@ -140,7 +139,11 @@ struct Data {
 }
 
 fn seed(f: &Fixture) -> Data {
-    let account = f.create(TECH1, "Account", json!({"Name": "Acme Pumps", "BillingCity": "Lyon"}));
+    let account = f.create(
+        TECH1,
+        "Account",
+        json!({"Name": "Acme Pumps", "BillingCity": "Lyon", "Industry": "Energy"}),
+    );
     let other_account = f.create(TECH1, "Account", json!({"Name": "Other Co"}));
     let contact = f.create(TECH1, "Contact", json!({"LastName": "Durand", "AccountId": account}));
     let product =
@@ -220,6 +223,16 @@ async fn priming_downloads_exactly_the_scope() {
     assert_eq!(f.held("Product2").len(), 1, "only active products");
     assert_eq!(counts(&report, "ServiceAppointment").new, 2);
     assert_eq!(f.field("Account", &d.account, "BillingCity"), json!("Lyon"));
+
+    // Offline queries read what was primed; the run is in the sync history.
+    let answer =
+        engine.query("SELECT Id, Subject FROM ServiceAppointment WHERE Subject = 'Visit'").unwrap();
+    assert_eq!(answer["totalSize"], json!(1));
+    let history = f.store.read(|r| r.sync_events(10, None)).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].kind, store::SyncKind::Initial);
+    assert_eq!(history[0].outcome, Some(store::SyncOutcome::Succeeded));
+    assert_eq!(history[0].counts["ServiceAppointment"]["new"], json!(2));
 
     let events = events.lock().unwrap();
     assert!(events.contains(&SyncEvent::ObjectStarted {
@@ -388,8 +401,42 @@ async fn a_record_with_pending_changes_is_kept_and_flagged() {
     let engine = f.engine(FIELD_SERVICE).await.unwrap();
     engine.prime(&mut |_| {}).await.unwrap();
 
+    // A local edit the org refuses (closing without a resolution note) stays pending.
     let mut edit = serde_json::Map::new();
-    edit.insert("Subject".into(), json!("local note"));
+    edit.insert("Status".into(), json!("Closed"));
+    f.store
+        .write(|tx| {
+            tx.record_edit("WorkOrder", Some(&d.wo), store::ChangeOp::Update, &edit, f.clock.now())
+        })
+        .unwrap();
+    f.advance(Duration::minutes(20));
+    f.update(
+        "admin@devorg.example",
+        "ServiceAppointment",
+        &d.sa,
+        json!({"Technician__c": f.tech2}),
+    );
+    f.advance(Duration::minutes(1));
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(report.upload.failed, 1);
+
+    // Its appointment left, so the work order left scope, but it is kept and flagged.
+    assert_eq!(counts(&report, "ServiceAppointment").left_scope, 1);
+    assert_eq!(counts(&report, "WorkOrder").kept_pending, 1);
+    let flags = f.store.read(|r| r.record_flags("WorkOrder", &d.wo)).unwrap().unwrap();
+    assert!(flags.scope_left && flags.pending);
+    assert_eq!(f.field("WorkOrder", &d.wo, "Status"), json!("Closed"));
+}
+
+#[tokio::test]
+async fn sync_uploads_local_edits_before_downloading() {
+    let f = Fixture::new().await;
+    let d = seed(&f);
+    let engine = f.engine(FIELD_SERVICE).await.unwrap();
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    let mut edit = serde_json::Map::new();
+    edit.insert("Subject".into(), json!("Visit: bring the seal kit"));
     f.store
         .write(|tx| {
             tx.record_edit(
@@ -402,17 +449,13 @@ async fn a_record_with_pending_changes_is_kept_and_flagged() {
         })
         .unwrap();
     f.advance(Duration::minutes(20));
-    f.update(
-        "admin@devorg.example",
-        "ServiceAppointment",
-        &d.sa,
-        json!({"Technician__c": f.tech2}),
-    );
-    f.advance(Duration::minutes(1));
     let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
-    assert_eq!(counts(&report, "ServiceAppointment").kept_pending, 1);
+    assert_eq!(report.upload.uploaded, 1);
+    let server = f.org.admin().retrieve(TECH1, "ServiceAppointment", &d.sa).unwrap();
+    assert_eq!(server["Subject"], json!("Visit: bring the seal kit"));
     let flags = f.store.read(|r| r.record_flags("ServiceAppointment", &d.sa)).unwrap().unwrap();
-    assert!(flags.scope_left && flags.pending);
+    assert!(!flags.pending);
+    assert_eq!(f.field("ServiceAppointment", &d.sa, "Subject"), json!("Visit: bring the seal kit"));
 }
 
 #[tokio::test]
@@ -443,11 +486,17 @@ async fn profile_change_primes_added_and_drops_removed_objects() {
         &FIELD_SERVICE[..start],
         FIELD_SERVICE[end..].replace("IsActive = true", "IsActive = false")
     )
-    .replace("    { field = \"ContactId\" },\n", "");
+    .replace("    { field = \"ContactId\" },\n", "")
+    .replace(
+        "[\"Name\", \"Phone\", \"BillingCity\"]",
+        "[\"Name\", \"Phone\", \"BillingCity\", \"Industry\"]",
+    );
     let source = ProfileSource::parse("profile.toml", &changed).unwrap();
     let change = engine.change_profile(&source, &mut |_| {}).await.unwrap();
     assert_eq!(change.diff.removed, ["Contact"]);
     assert_eq!(change.diff.added, ["Case"]);
+    // A field added to a primed object is filled in for the records already held.
+    assert_eq!(f.field("Account", &d.account, "Industry"), json!("Energy"));
     assert!(f.held("Contact").is_empty());
     let product = change.rescoped.get("Product2").copied().unwrap_or_default();
     assert_eq!(product.left_scope, 1);
@@ -475,4 +524,65 @@ async fn full_sync_catches_records_a_moving_date_filter_drops() {
     let report = engine.sync(SyncKind::Full, &mut |_| {}).await.unwrap();
     assert_eq!(counts(&report, "ServiceAppointment").left_scope, 1);
     assert_eq!(f.held("ServiceAppointment"), vec![d.sa.clone()]);
+}
+
+/// API calls a delta sync makes.
+async fn delta_calls(f: &Fixture, engine: &Engine) -> u64 {
+    let before = f.client.api_usage().expect("usage reported").used;
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    f.client.api_usage().expect("usage reported").used - before
+}
+
+#[tokio::test]
+async fn delta_cost_follows_changes_not_store_size() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    for i in 0..250 {
+        f.create(admin, "Product2", json!({"Name": format!("Part {i}"), "IsActive": true}));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+    f.advance(Duration::hours(1));
+    let small = delta_calls(&f, &engine).await;
+
+    // Four times the records; once they are in, an idle delta costs the same.
+    for i in 0..750 {
+        f.create(admin, "Product2", json!({"Name": format!("More {i}"), "IsActive": true}));
+    }
+    f.advance(Duration::hours(1));
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(f.held("Product2").len(), 1000);
+    f.advance(Duration::hours(1));
+    assert_eq!(delta_calls(&f, &engine).await, small);
+}
+
+#[tokio::test]
+async fn deletions_older_than_the_recycle_bin_are_found_by_reconciling() {
+    let f = Fixture::new().await;
+    let admin = "admin@devorg.example";
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(f.create(
+            admin,
+            "Product2",
+            json!({"Name": format!("Part {i}"), "IsActive": true}),
+        ));
+    }
+    let profile =
+        "[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\n";
+    let engine = f.engine(profile).await.unwrap();
+    f.advance(Duration::hours(1));
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    // Twenty days offline: the deletion is out of every log's reach.
+    f.delete(admin, "Product2", &ids[7]);
+    f.advance(Duration::days(20));
+    f.org.admin().purge_recycle_bin(None).unwrap();
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(counts(&report, "Product2").deleted, 1);
+    assert_eq!(f.held("Product2").len(), 29);
+    assert!(!f.held("Product2").contains(&ids[7]));
 }

@@ -594,3 +594,36 @@ async fn concurrent_expired_calls_refresh_only_once() {
     assert_eq!(token_calls, 1);
     assert_eq!(*changes.lock().unwrap(), 1);
 }
+
+#[tokio::test]
+async fn silent_and_closing_servers_are_network_errors() {
+    // One listener never answers; the other closes every connection at once.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = silent.accept().await {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let closing = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closing_url = format!("http://{}", closing.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = closing.accept().await {
+            drop(stream);
+        }
+    });
+
+    let config =
+        ClientConfig { timeout: std::time::Duration::from_millis(300), ..ClientConfig::default() };
+    let client = Client::new(session(&silent_url, "t", None), config.clone()).unwrap();
+    let err = client.query("SELECT Id FROM Account").await.unwrap_err();
+    assert!(matches!(&err, Error::Network(e) if e.is_timeout()), "{err:?}");
+    assert!(err.is_transient());
+
+    let client = Client::new(session(&closing_url, "t", None), config).unwrap();
+    let err = client.query("SELECT Id FROM Account").await.unwrap_err();
+    assert!(matches!(err, Error::Network(_)), "{err:?}");
+    assert!(err.is_transient());
+}

@@ -73,7 +73,7 @@ fn finish(ctx: &Ctx<'_>, all_or_none: bool, outcomes: Vec<Outcome>) -> Result<Va
                     out.insert("errors".into(), json!([rolled_back.to_record_json()]));
                 }
                 Err(e) => {
-                    if let Some(id) = id.filter(|_| !e.code.is_empty()) {
+                    if let Some(id) = id {
                         out.insert("id".into(), json!(id));
                     }
                     out.insert("success".into(), json!(false));

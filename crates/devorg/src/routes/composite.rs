@@ -111,6 +111,9 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Runs one subrequest against the shared transaction.
+// FIXME: only sObject rows, queries, describe and collections are served inside a
+// composite request; `/composite/batch`, `/composite/tree` and `/composite/graph` are not
+// served at all.
 fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,
@@ -142,10 +145,12 @@ fn dispatch(
         (Method::POST, ["sobjects", object]) => {
             let obj = ctx.object(object)?;
             let id = records::create(ctx, obj, &body_map(body)?)?;
-            Ok(SubResponse::ok(
+            let mut r = SubResponse::ok(
                 StatusCode::CREATED,
                 json!({"id": id.as_str(), "success": true, "errors": []}),
-            ))
+            );
+            r.headers.insert("Location".into(), json!(ctx.record_url(&obj.name, id.as_str())));
+            Ok(r)
         }
         (Method::GET, ["sobjects", object, "describe"]) => {
             let obj = ctx.object(object)?;

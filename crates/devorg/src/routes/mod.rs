@@ -6,6 +6,7 @@ pub mod describe;
 pub mod limits;
 pub mod oauth;
 pub mod query;
+pub mod soap;
 pub mod sobjects;
 pub mod versions;
 
@@ -114,6 +115,7 @@ pub fn router(org: AppState) -> Router {
         .route("/services/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
         .route("/services/oauth2/revoke", post(oauth::revoke).get(oauth::revoke))
         .route("/id/{org}/{user}", get(oauth::identity_url))
+        .route("/services/Soap/u/{version}", post(soap::partner))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(org.clone(), observe))

@@ -139,7 +139,7 @@ pub async fn token(
     {
         obj.remove("refresh_token");
     }
-    tracing::info!(grant_type, "token issued");
+    tracing::debug!(grant_type, "token issued");
     (StatusCode::OK, Json(body)).into_response()
 }
 

@@ -342,6 +342,9 @@ pub(super) fn standard_objects() -> Vec<ObjectDef> {
         ),
         vec![
             text("AppointmentNumber", 30).auto_number().label("Appointment Number"),
+            // FIXME: Salesforce lets ParentRecordId point at several objects (Account, Asset,
+            // WorkOrderLineItem, ...); only WorkOrder is allowed here, because sharing and
+            // the SOQL compiler join through the first target only.
             reference("ParentRecordId", "WorkOrder", "ParentRecord", Some("ServiceAppointments"))
                 .required()
                 .cascade()
@@ -375,5 +378,36 @@ pub(super) fn standard_objects() -> Vec<ObjectDef> {
     appointment.label = "Service Appointment".into();
     appointment.user_access_fields.push("Technician__c".into());
 
-    vec![user, account, contact, product, asset, case, work_order, line_item, appointment]
+    let mut organization = with(
+        object("Organization", "00D", "Organizations", Sharing::Read, false),
+        vec![
+            text("Name", 80).required().name_field(),
+            text("Division", 80),
+            picklist("OrganizationType", &["Developer Edition", "Enterprise Edition"], true)
+                .read_only(),
+            text("InstanceName", 5).read_only(),
+            typed("IsSandbox", T::Boolean).read_only(),
+            typed("TrialExpirationDate", T::DateTime).read_only(),
+            text("NamespacePrefix", 15).read_only(),
+            text("LanguageLocaleKey", 40),
+            text("DefaultLocaleSidKey", 40),
+            text("TimeZoneSidKey", 40),
+            text("Country", 80),
+        ],
+    );
+    organization.createable = false;
+    organization.label = "Organization".into();
+
+    vec![
+        organization,
+        user,
+        account,
+        contact,
+        product,
+        asset,
+        case,
+        work_order,
+        line_item,
+        appointment,
+    ]
 }

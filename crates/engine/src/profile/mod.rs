@@ -118,8 +118,8 @@ pub struct ObjectProfile {
     pub name: String,
     /// The fields as declared.
     pub fields: FieldSelection,
-    /// The fields to fetch: `Id`, `SystemModstamp`, the declared ones and every lookup
-    /// related scope needs, without duplicates.
+    /// The fields to fetch: `Id`, `SystemModstamp`, `IsDeleted` (when the object has it),
+    /// the declared ones and every lookup related scope needs, without duplicates.
     pub fetch_fields: Vec<String>,
     /// The root condition, a SOQL WHERE fragment (may use `:user`).
     pub filter: Option<String>,

@@ -187,6 +187,10 @@ fn resolve_object(
     let raw = d.raw;
     let schema = d.schema;
     let mut fetch_fields = vec!["Id".to_string(), "SystemModstamp".to_string()];
+    // Offline queries leave out rows whose IsDeleted is not 0, so it is always fetched.
+    if let Some(f) = schema.field("IsDeleted") {
+        push_unique(&mut fetch_fields, &f.name);
+    }
 
     // Fields.
     let fields = match &raw.fields {

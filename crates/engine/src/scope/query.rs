@@ -107,6 +107,21 @@ impl ObjectScope {
         Some(query.to_string())
     }
 
+    /// The ids of every record of the object, in scope or not, changed past `bound`, for
+    /// objects without a replication log.
+    pub fn changed_ids_query(&self, bound: &StampBound) -> String {
+        let select = vec![SelectItem::Field(path("Id"))];
+        Self::by_stamp(self.query(select, None, vec![bound.condition()])).to_string()
+    }
+
+    /// The ids of records deleted past `bound` (to run with `queryAll`, which returns the
+    /// recycle bin), for objects without a replication log.
+    pub fn deleted_ids_query(&self, bound: &StampBound) -> String {
+        let select = vec![SelectItem::Field(path("Id"))];
+        let deleted = compare("IsDeleted", CompareOp::Eq, Value::Boolean(true));
+        self.query(select, None, vec![deleted, bound.condition()]).to_string()
+    }
+
     /// The records with these ids, in scope or not.
     pub fn fetch_by_ids_query(&self, ids: &[String]) -> String {
         self.query(self.field_items(), None, vec![in_list("Id", ids)]).to_string()

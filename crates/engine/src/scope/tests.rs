@@ -148,6 +148,16 @@ fn queries_for_paging_and_rechecks() {
          ORDER BY SystemModstamp, Id"
     );
     assert_eq!(
+        product.changed_ids_query(&StampBound::From(cursor.stamp)),
+        "SELECT Id FROM Product2 WHERE SystemModstamp >= 2026-05-01T08:00:00.000+0000 \
+         ORDER BY SystemModstamp, Id"
+    );
+    assert_eq!(
+        product.deleted_ids_query(&StampBound::From(cursor.stamp)),
+        "SELECT Id FROM Product2 WHERE IsDeleted = true \
+         AND SystemModstamp >= 2026-05-01T08:00:00.000+0000"
+    );
+    assert_eq!(
         product.fetch_by_ids_query(&["01tA".into(), "01tB".into()]),
         "SELECT Id, SystemModstamp, Name, ProductCode, Family, IsActive FROM Product2 \
          WHERE Id IN ('01tA', '01tB')"

@@ -48,6 +48,42 @@ pub enum PrimePhase {
     Done,
 }
 
+/// What a run does next with one object, decided from its cursor row alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectStep {
+    /// Never primed: prime from the start.
+    Prime,
+    /// Priming was interrupted: resume it.
+    ResumePrime {
+        /// Where it stood.
+        state: PrimeState,
+    },
+    /// Primed: read changes since the cursor; reconcile afterwards when asked to.
+    Delta {
+        /// The cursor's stamp.
+        since: DateTime<Utc>,
+        /// Whether a reconciliation of id sets follows.
+        reconcile: bool,
+    },
+    /// Primed but the cursor is unreadable: only reconciliation is safe.
+    Reconcile,
+}
+
+/// The next step for an object whose cursor row holds `prime_state` and `modstamp`;
+/// `full` asks for a reconciliation after the delta.
+pub fn next_step(
+    prime_state: Option<&PrimeState>,
+    modstamp: Option<DateTime<Utc>>,
+    full: bool,
+) -> ObjectStep {
+    match (prime_state, modstamp) {
+        (None, _) => ObjectStep::Prime,
+        (Some(s), _) if s.phase != PrimePhase::Done => ObjectStep::ResumePrime { state: s.clone() },
+        (Some(_), Some(since)) => ObjectStep::Delta { since, reconcile: full },
+        (Some(_), None) => ObjectStep::Reconcile,
+    }
+}
+
 /// A replication API window, whole minutes, `start < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -164,6 +200,27 @@ mod tests {
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 5, 10, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn steps_follow_the_cursor() {
+        assert_eq!(next_step(None, None, false), ObjectStep::Prime);
+        let mid = PrimeState {
+            phase: PrimePhase::Server,
+            done: 200,
+            total: Some(450),
+            covered: at(9, 0, 0),
+        };
+        assert_eq!(
+            next_step(Some(&mid), Some(at(9, 0, 0)), false),
+            ObjectStep::ResumePrime { state: mid.clone() }
+        );
+        let done = PrimeState { phase: PrimePhase::Done, ..mid };
+        assert_eq!(
+            next_step(Some(&done), Some(at(9, 0, 0)), true),
+            ObjectStep::Delta { since: at(9, 0, 0), reconcile: true }
+        );
+        assert_eq!(next_step(Some(&done), None, false), ObjectStep::Reconcile);
     }
 
     #[test]

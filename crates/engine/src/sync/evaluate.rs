@@ -409,3 +409,21 @@ enum ServerPart<'c> {
     /// One condition.
     Condition(&'c soql::ast::Condition),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+    use crate::scope::plan;
+    use crate::test_schema::{FIELD_SERVICE_PROFILE, describes};
+
+    #[test]
+    fn tracked_fields_are_the_lookups_scope_follows() {
+        let profile = Profile::load("profile.toml", FIELD_SERVICE_PROFILE, &describes()).unwrap();
+        let plan = plan(&profile, "005000000000001AAA").unwrap();
+        assert_eq!(tracked_fields(&plan, "ServiceAppointment"), ["ParentRecordId"]);
+        assert_eq!(tracked_fields(&plan, "WorkOrder"), ["AccountId", "AssetId", "ContactId"]);
+        assert!(tracked_fields(&plan, "Product2").is_empty());
+        assert!(tracked_fields(&plan, "WorkOrderLineItem").is_empty());
+    }
+}

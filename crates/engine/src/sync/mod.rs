@@ -50,21 +50,40 @@ pub(crate) struct Ctx<'a> {
     pub plan: &'a crate::scope::ScopePlan,
     pub clock: &'a dyn crate::clock::Clock,
     pub options: SyncOptions,
-    /// Objects the org keeps no replication log for (`replicateable: false`).
-    pub without_log: &'a std::collections::BTreeSet<String>,
+    /// Objects the org keeps no replication log for: `replicateable: false` in describe,
+    /// or whose replication resources answered `NOT_FOUND`.
+    pub without_log: &'a std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Ctx<'_> {
+    fn without_log(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<String>> {
+        // The set is only ever extended, so a poisoned lock still holds a usable set.
+        self.without_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Whether the replication API (`updated`, `deleted`) serves `object`.
     pub fn has_log(&self, object: &str) -> bool {
-        self.options.replication_log
-            && !self.without_log.iter().any(|o| o.eq_ignore_ascii_case(object))
+        self.options.replication_log && !self.without_log().contains(object)
+    }
+
+    /// Handles a replication API failure: `NOT_FOUND` means the server keeps no log for
+    /// `object`, which from now on syncs without one (`Ok(())`); anything else is an error.
+    pub fn no_log_or(&self, object: &str, e: salesforce::client::Error) -> Result<(), SyncError> {
+        if e.error_code() == Some("NOT_FOUND") {
+            tracing::info!(object, "no replication log; syncing by stamps");
+            self.without_log().insert(object.to_string());
+            Ok(())
+        } else {
+            Err(e.into())
+        }
     }
 }
 
 /// What a sync run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SyncKind {
+    /// Prime the objects not primed yet (resuming an interrupted priming); nothing else.
+    Prime,
     /// Upload pending changes, then download what changed since the last run.
     Delta,
     /// Upload, then compare every object's id set with the server's: catches records that
@@ -193,6 +212,9 @@ pub enum SyncError {
     /// Occurs when the local store fails; transient when SQLite was busy.
     #[error("store: {0}")]
     Store(#[from] store::StoreError),
+    /// Occurs when the upload step could not go on (store failure, session refused).
+    #[error("{0}")]
+    Upload(#[from] crate::upload::UploadError),
     /// Occurs when the profile does not validate against the org's objects.
     #[error("{0}")]
     Profile(#[from] crate::profile::ProfileErrors),
@@ -218,6 +240,7 @@ impl SyncError {
         match self {
             SyncError::Remote(e) => e.is_transient(),
             SyncError::Store(e) => e.is_transient(),
+            SyncError::Upload(e) => e.is_transient(),
             _ => false,
         }
     }

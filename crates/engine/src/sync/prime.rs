@@ -57,9 +57,17 @@ pub(crate) async fn latest_covered(
         // SystemModstamp read would be a server-side mark to cap it with.
         return Ok(now - ctx.options.overlap);
     }
-    match replication_window(now - Duration::minutes(1), now, Duration::zero(), UPDATED_REACH) {
-        Some(w) => Ok(ctx.client.updated(object, w.start, w.end).await?.latest_date_covered),
-        None => Ok(now),
+    let Some(w) =
+        replication_window(now - Duration::minutes(1), now, Duration::zero(), UPDATED_REACH)
+    else {
+        return Ok(now);
+    };
+    match ctx.client.updated(object, w.start, w.end).await {
+        Ok(u) => Ok(u.latest_date_covered),
+        Err(e) => {
+            ctx.no_log_or(object, e)?;
+            Ok(now - ctx.options.overlap)
+        }
     }
 }
 

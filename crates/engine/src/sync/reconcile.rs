@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Duration;
 use store::SyncCursor;
 use store::values::format_datetime;
 use tracing::{debug, info};
@@ -141,13 +140,12 @@ pub(crate) async fn reconcile_object(
     };
     object_run.evaluate(candidates, BTreeMap::new(), &BTreeSet::new(), &mut report).await?;
 
-    // FIXME: held records that changed while the change log was out of reach keep their
-    // old values until they change again; re-reading held ids with SystemModstamp past
-    // the old cursor would refresh them.
+    // Changed field values are delta's business (it reads changes by stamp when the log
+    // is out of reach); reconciliation only settles membership, then moves the cursor.
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
     let next = SyncCursor {
         object: object.clone(),
-        modstamp: Some(format_datetime(covered - Duration::zero())),
+        modstamp: Some(format_datetime(covered)),
         last_id: None,
         replication_latest: Some(format_datetime(covered)),
         prime_state: cursor.prime_state,

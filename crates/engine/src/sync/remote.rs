@@ -22,6 +22,27 @@ pub(crate) async fn fetch_all(client: &Client, soql: &str) -> Result<Vec<Record>
     Ok(records)
 }
 
+/// The ids a query returns, page by page; `all` runs it with `queryAll` (deleted rows too).
+pub(crate) async fn fetch_ids(
+    client: &Client,
+    object: &str,
+    soql: &str,
+    all: bool,
+) -> Result<BTreeSet<String>, SyncError> {
+    let mut pager = if all {
+        client.query_all_pages(soql, PAGE_SIZE)
+    } else {
+        client.query_pages(soql, PAGE_SIZE)
+    };
+    let mut ids = BTreeSet::new();
+    while let Some(page) = pager.next_page().await? {
+        for record in &page.records {
+            ids.insert(record_id(object, record)?);
+        }
+    }
+    Ok(ids)
+}
+
 /// The value of `field` (compared case-insensitively) as text, if it is a string.
 pub(crate) fn text_field<'r>(record: &'r Record, field: &str) -> Option<&'r str> {
     record.iter().find(|(k, _)| k.eq_ignore_ascii_case(field)).and_then(|(_, v)| v.as_str())

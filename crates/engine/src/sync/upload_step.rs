@@ -8,26 +8,40 @@ use store::Store;
 use super::SyncError;
 use crate::clock::Clock;
 use crate::profile::Profile;
+use crate::upload::{UploadOptions, UploadReport, upload};
 
-/// What an upload did.
+/// What an upload did, as kept in sync history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadCounts {
     /// Changes the server accepted.
     pub uploaded: u64,
-    /// Changes that failed and wait for a retry or a person.
+    /// Changes the server refused; they wait for a retry or a person.
     pub failed: u64,
-    /// Changes that met a server change and became conflicts.
+    /// Changes that met a server change; merged by policy or parked for a person.
     pub conflicts: u64,
+    /// Changes not sent this time: waiting for a parent's id, or after transient failures.
+    pub waiting: u64,
+}
+
+impl From<&UploadReport> for UploadCounts {
+    fn from(report: &UploadReport) -> UploadCounts {
+        UploadCounts {
+            uploaded: u64::from(report.succeeded),
+            failed: report.failed.len() as u64,
+            conflicts: report.conflicts.len() as u64,
+            waiting: (report.blocked.len() + report.deferred.len()) as u64,
+        }
+    }
 }
 
 /// Uploads the store's pending changes under `profile`'s conflict policies.
 pub async fn upload_pending(
-    _client: &Client,
-    _store: &Store,
-    _profile: &Profile,
-    _clock: &dyn Clock,
+    client: &Client,
+    store: &Store,
+    profile: &Profile,
+    clock: &dyn Clock,
+    options: &UploadOptions,
 ) -> Result<UploadCounts, SyncError> {
-    // FIXME: upload not wired yet; pending changes stay queued in the store (and protected
-    // from downloads) until the upload module fills this step.
-    Ok(UploadCounts::default())
+    let report = upload(client, store, profile, clock, options).await?;
+    Ok(UploadCounts::from(&report))
 }

@@ -97,7 +97,8 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A client for `session`.
-    pub fn new(session: Session, config: ClientConfig) -> Result<Client, Error> {
+    pub fn new(session: Session, mut config: ClientConfig) -> Result<Client, Error> {
+        config.api_version = config.api_version.trim().trim_start_matches('v').to_owned();
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use crate::wire::TokenResponse;
 
-/// The result of a login. Persist it to skip the next login; its `Debug` hides the tokens.
+/// The result of a login. Persist it to skip the next login; its `Debug` hides the tokens,
+/// but its serialized form holds them, so store it encrypted.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// `https://yourorg.my.salesforce.com`, without a trailing slash.

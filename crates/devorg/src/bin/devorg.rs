@@ -1,0 +1,63 @@
+//! `devorg`: runs a development org until interrupted.
+//!
+//! ```text
+//! devorg --addr 127.0.0.1:8080 --data-dir ./org-data
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// A local server that speaks the Salesforce REST API.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "DEVORG_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Directory for the org's database; without it everything stays in memory.
+    #[arg(long, env = "DEVORG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Extra objects and fields (JSON or TOML).
+    #[arg(long, env = "DEVORG_SCHEMA")]
+    schema: Option<PathBuf>,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 7200)]
+    token_ttl_secs: u64,
+    /// API requests allowed per day.
+    #[arg(long, default_value_t = 15_000)]
+    api_daily_limit: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let config = devorg::Config {
+        addr: args.addr,
+        data_dir: args.data_dir,
+        schema_file: args.schema,
+        token_ttl: Duration::from_secs(args.token_ttl_secs),
+        api_daily_limit: args.api_daily_limit,
+        ..Default::default()
+    };
+    let org = devorg::DevOrg::start(config).await.context("starting the org")?;
+    println!("devorg listening on {}", org.url());
+    println!(
+        "log in with admin@devorg.example / {} (client {} / {})",
+        devorg::DEMO_ADMIN_PASSWORD,
+        devorg::DEMO_CLIENT_ID,
+        devorg::DEMO_CLIENT_SECRET
+    );
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    org.shutdown().await;
+    Ok(())
+}
