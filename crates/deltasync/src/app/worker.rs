@@ -21,23 +21,30 @@ struct Plan {
     objects: Option<Vec<String>>,
 }
 
-/// The strongest trigger names the run: initial, then user, scheduled, automatic.
-fn plan(request: &SyncRequest, primed: bool, due: Vec<String>) -> Plan {
+/// The strongest trigger names the run: initial (while the store is not primed), then
+/// user, scheduled, automatic. `None` when only a priming was asked for and it is done.
+fn plan(request: &SyncRequest, primed: bool, due: Vec<String>) -> Option<Plan> {
     let has = |t: Trigger| request.triggers.contains(&t);
-    if has(Trigger::Initial) || !primed {
-        return Plan { kind: SyncKind::Prime, trigger: Trigger::Initial, objects: None };
+    if !primed {
+        return Some(Plan { kind: SyncKind::Prime, trigger: Trigger::Initial, objects: None });
+    }
+    if request.triggers.iter().all(|t| *t == Trigger::Initial) {
+        return None;
     }
     if has(Trigger::User) {
-        return Plan { kind: SyncKind::Delta, trigger: Trigger::User, objects: None };
+        return Some(Plan { kind: SyncKind::Delta, trigger: Trigger::User, objects: None });
     }
-    let mut objects: BTreeSet<String> = due.into_iter().collect();
-    let trigger = if has(Trigger::Scheduled) {
-        objects.extend(request.objects.iter().cloned());
+    // The schedule is read again now: an object a schedule asked for may have been
+    // synced since by the run that just ended.
+    let objects: Vec<String> = due.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let trigger = if !objects.is_empty() && has(Trigger::Scheduled) {
         Trigger::Scheduled
-    } else {
+    } else if has(Trigger::Automatic) {
         Trigger::Automatic
+    } else {
+        return None;
     };
-    Plan { kind: SyncKind::Delta, trigger, objects: Some(objects.into_iter().collect()) }
+    Some(Plan { kind: SyncKind::Delta, trigger, objects: Some(objects) })
 }
 
 /// Whether a sync failed because the org could not be reached.
@@ -52,17 +59,20 @@ pub(crate) fn is_network(error: &SyncError) -> bool {
 }
 
 /// Runs one sync for `request`: uploads, downloads what the request asks for, records
-/// the run in history, moves the schedule on and tells subscribers.
+/// the run in history, moves the schedule on and tells subscribers. `None` when there
+/// was nothing to do (a priming asked for twice).
 pub async fn sync_once(
     handle: &AppHandle,
     request: &SyncRequest,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
-) -> Result<SyncReport, SyncError> {
+) -> Result<Option<SyncReport>, SyncError> {
     let engine = handle.engine().clone();
     let store = handle.store().clone();
     let now = handle.clock().now();
     let due = due_objects(&schedule::load(&store)?, now);
-    let plan = plan(request, primed(handle)?, due);
+    let Some(plan) = plan(request, primed(handle)?, due) else {
+        return Ok(None);
+    };
     info!(trigger = plan.trigger.as_str(), objects = ?plan.objects, "sync requested");
 
     let pending = pending_count(&store);
@@ -126,7 +136,7 @@ pub async fn sync_once(
         handle.publish(AppEvent::Uploading { done: uploaded, total: pending });
     }
     finish_status(handle);
-    result
+    result.map(Some)
 }
 
 /// Reads the last run's outcome, the pending count and the next due time into the
@@ -200,19 +210,22 @@ mod tests {
     #[test]
     fn the_strongest_trigger_names_the_run() {
         let due = || vec!["Account".to_string()];
-        let p = plan(&request(&[Trigger::Automatic, Trigger::User], &[]), true, due());
+        let p = plan(&request(&[Trigger::Automatic, Trigger::User], &[]), true, due()).unwrap();
         assert_eq!((p.trigger, p.objects), (Trigger::User, None));
-        let p = plan(&request(&[Trigger::Scheduled], &["WorkOrder"]), false, due());
+        let p = plan(&request(&[Trigger::Scheduled], &["WorkOrder"]), false, due()).unwrap();
         assert_eq!((p.kind, p.trigger), (SyncKind::Prime, Trigger::Initial));
         let p =
-            plan(&request(&[Trigger::Automatic, Trigger::Scheduled], &["WorkOrder"]), true, due());
+            plan(&request(&[Trigger::Automatic, Trigger::Scheduled], &["WorkOrder"]), true, due())
+                .unwrap();
+        assert!(plan(&request(&[Trigger::Initial], &[]), true, due()).is_none());
         assert_eq!(p.trigger, Trigger::Scheduled);
-        assert_eq!(p.objects, Some(vec!["Account".to_string(), "WorkOrder".to_string()]));
+        assert_eq!(p.objects, Some(vec!["Account".to_string()]), "only what is still due");
+        assert!(plan(&request(&[Trigger::Scheduled], &["WorkOrder"]), true, vec![]).is_none());
     }
 
     #[test]
     fn automatic_uploads_only_unless_something_is_due() {
-        let p = plan(&request(&[Trigger::Automatic], &[]), true, vec![]);
+        let p = plan(&request(&[Trigger::Automatic], &[]), true, vec![]).unwrap();
         assert_eq!((p.trigger, p.objects), (Trigger::Automatic, Some(vec![])));
     }
 }

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use store::{
-    ChangeState, EventRecord, PendingChange, PendingFilter, RecordAction, Store, StoreError,
-    SyncKind, SyncOutcome,
+    ChangeOp, ChangeState, EventRecord, PendingChange, PendingFilter, RecordAction, Store,
+    StoreError, SyncKind, SyncOutcome,
 };
 use tracing::{debug, info};
 
@@ -22,6 +22,9 @@ use crate::sync::{ObjectCounts, RecordChange, RecordChangeKind, SyncReport};
 /// Queued changes noted at the start of a run; a larger queue is noted in part (the
 /// rest still uploads, but is neither counted nor listed in the run's history).
 pub const MAX_NOTED_CHANGES: usize = 10_000;
+
+/// The detail of an edit dropped because the server deleted its record.
+const DROPPED: &str = "deleted on the server; the local edit was dropped";
 
 /// Longest error text kept on a detail row.
 const MAX_DETAIL_CHARS: usize = 300;
@@ -44,6 +47,7 @@ struct Noted {
     object: String,
     record_id: String,
     name: Option<String>,
+    op: ChangeOp,
 }
 
 /// A sync run being recorded.
@@ -104,6 +108,7 @@ pub fn begin(store: &Store, kind: SyncKind, at: DateTime<Utc>) -> Result<SyncRun
                 object: change.object,
                 record_id: change.record_id,
                 name,
+                op: change.op,
             });
         }
         Ok(noted)
@@ -137,10 +142,26 @@ impl SyncRun {
             .into_iter()
             .map(|c| (c.seq, c))
             .collect();
+        // An update whose change and record are both gone met a server delete and was
+        // dropped by a server-wins policy.
+        let dropped: Vec<bool> = store.read(|r| {
+            let mut dropped = Vec::with_capacity(self.noted.len());
+            for noted in &self.noted {
+                let gone = !after.contains_key(&noted.seq)
+                    && noted.op == ChangeOp::Update
+                    && r.get_record(&noted.object, &noted.record_id)?.is_none();
+                dropped.push(gone);
+            }
+            Ok(dropped)
+        })?;
         let mut upload = UploadOutcome::default();
         let mut rows = Vec::new();
-        for noted in &self.noted {
+        for (noted, dropped) in self.noted.iter().zip(dropped) {
             let (action, detail) = match after.get(&noted.seq) {
+                None if dropped => {
+                    upload.conflicts += 1;
+                    (RecordAction::Conflict, Some(DROPPED.to_string()))
+                }
                 None => {
                     upload.uploaded += 1;
                     (RecordAction::Uploaded, None)
