@@ -24,7 +24,7 @@ use crate::schema::Sharing;
 /// Administrative access to a running org.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    org: Arc<Org>,
+    pub(crate) org: Arc<Org>,
 }
 
 fn api_failure(e: rusqlite::Error) -> ApiError {
@@ -143,6 +143,8 @@ impl Admin {
                 [&cutoff],
             )?;
         }
+        let up_to = cutoff.min(format_datetime(self.org.clock.now()));
+        crate::routes::replication::record_purge(&conn, &up_to)?;
         tracing::info!(rows = n, "recycle bin purged");
         Ok(n)
     }

@@ -165,5 +165,6 @@ pub fn base_url(org: &Org, headers: &HeaderMap) -> String {
     }
     let host =
         headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let scheme = if org.config.tls { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }

@@ -29,6 +29,10 @@ pub struct Org {
     pub org_id: String,
     usage: Mutex<ApiUsage>,
     pub cursors: crate::query_cursor::CursorStore,
+    /// Write transactions begun but not committed (late commits).
+    pub open_transactions: crate::txn_hold::OpenTransactions,
+    /// Faults injected into requests.
+    pub faults: crate::faults::Faults,
 }
 
 impl Org {
@@ -61,6 +65,8 @@ impl Org {
             org_id,
             usage: Mutex::new(ApiUsage::default()),
             cursors: crate::query_cursor::CursorStore::default(),
+            open_transactions: Default::default(),
+            faults: Default::default(),
         }
     }
 
