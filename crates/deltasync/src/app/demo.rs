@@ -121,8 +121,9 @@ pub async fn demo(
 
 /// A small field-service data set for the demo technician: accounts, contacts, an asset,
 /// work orders with line items, and service appointments around today.
-// FIXME: devorg is gaining a built-in field-service seed; switch to it once it lands so
-// the demo and devorg's own demo data agree.
+// FIXME: devorg now has a built-in field-service seed (`devorg::Config::seed`); the demo
+// should use it so its data and devorg's own demo data agree (the demo test counts the
+// three appointments written here).
 fn seed(org: &RunningOrg) -> anyhow::Result<()> {
     let admin = org.admin();
     let tech = admin.user_id(DEMO_USER).context("demo technician missing")?;
