@@ -192,6 +192,9 @@ pub struct DemoArgs {
     /// How many records the field-service seed creates.
     #[arg(long, default_value_t = 2000)]
     pub records: u64,
+    /// Address the web app listens on (loopback only).
+    #[arg(long, default_value = "127.0.0.1:8788")]
+    pub addr: String,
 }
 
 #[derive(Debug, Args)]

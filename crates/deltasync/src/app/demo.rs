@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{Duration, Utc};
-use devorg::{Config, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TECH_PASSWORD, DevOrg, RunningOrg};
+use devorg::{
+    Config, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TECH_PASSWORD, DevOrg, RunningOrg, SeedOptions,
+};
 use engine::profile::ProfileSource;
 use engine::{Engine, SyncEvent, SystemClock};
-use salesforce::client::{Client, ClientConfig, OAuthApp};
-use serde_json::json;
+use salesforce::client::{Client, ClientConfig, OAuthApp, RefreshCredentials, Relogin};
 use store::{InstanceLock, Store, StoreKey};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -34,6 +34,8 @@ pub struct DemoOptions {
     pub org_port: u16,
     /// The app's pacing.
     pub app: AppOptions,
+    /// How many records devorg's field-service seed writes into a new org.
+    pub records: usize,
 }
 
 /// A running demo. Start the web app on [`Demo::handle`]; [`Demo::shutdown`] stops the
@@ -73,16 +75,13 @@ pub async fn demo(
 
     // The org, seeded the first time.
     let org_dir = options.data_dir.join("devorg");
-    let fresh = !org_dir.join("devorg.db").exists();
     let config = Config {
         addr: std::net::SocketAddr::from(([127, 0, 0, 1], options.org_port)),
         data_dir: Some(org_dir),
+        seed: Some(SeedOptions { records: options.records, seed: 1, now: None }),
         ..Config::default()
     };
     let org = DevOrg::start(config).await.context("starting devorg")?;
-    if fresh {
-        seed(&org).context("seeding field-service data")?;
-    }
 
     // The technician's session, store and engine.
     let app = OAuthApp::new(org.url(), DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET.to_string()));
@@ -93,7 +92,16 @@ pub async fn demo(
         org_id: session.org_id.clone(),
         instance_url: session.instance_url.clone(),
     };
-    let client = Client::new(session, ClientConfig::default()).context("org client")?;
+    // The demo password is known, so an expired session logs in again by itself.
+    let relogin = Relogin::Password {
+        username: DEMO_USER.to_string(),
+        password: DEMO_TECH_PASSWORD.to_string(),
+    };
+    let config = ClientConfig {
+        login: Some(RefreshCredentials { app, relogin }),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(session, config).context("org client")?;
     let key = StoreKey::load_or_create(&options.data_dir.join("store.key")).context("store key")?;
     let store = Arc::new(
         Store::open(&options.data_dir.join("store.db"), &key).context("opening the store")?,
@@ -117,61 +125,4 @@ pub async fn demo(
         let _ = stopped.await;
     }));
     Ok(Demo { org, handle, lock, stop, task })
-}
-
-/// A small field-service data set for the demo technician: accounts, contacts, an asset,
-/// work orders with line items, and service appointments around today.
-// FIXME: devorg now has a built-in field-service seed (`devorg::Config::seed`); the demo
-// should use it so its data and devorg's own demo data agree (the demo test counts the
-// three appointments written here).
-fn seed(org: &RunningOrg) -> anyhow::Result<()> {
-    let admin = org.admin();
-    let tech = admin.user_id(DEMO_USER).context("demo technician missing")?;
-    let create = |object: &str, record: serde_json::Value| {
-        admin
-            .create(DEMO_USER, object, record)
-            .map_err(|e| anyhow::anyhow!("create {object}: {e:?}"))
-    };
-    let at = |days: i64, hours: i64| {
-        (Utc::now() + Duration::days(days) + Duration::hours(hours))
-            .format("%Y-%m-%dT%H:%M:%S.000+0000")
-            .to_string()
-    };
-    let product = admin
-        .create(
-            "admin@devorg.example",
-            "Product2",
-            json!({"Name": "Pump", "ProductCode": "P-100", "IsActive": true}),
-        )
-        .map_err(|e| anyhow::anyhow!("create Product2: {e:?}"))?;
-    let sites = [
-        ("Acme Pumps", "Lyon", "Durand"),
-        ("Blue Water", "Nantes", "Martin"),
-        ("Cascade", "Lille", "Petit"),
-    ];
-    for (i, (name, city, contact)) in sites.iter().enumerate() {
-        let account = create(
-            "Account",
-            json!({"Name": name, "BillingCity": city, "Phone": "+33 1 00 00 00 0"}),
-        )?;
-        let contact = create(
-            "Contact",
-            json!({"FirstName": "Ana", "LastName": contact, "AccountId": account}),
-        )?;
-        let asset = create(
-            "Asset",
-            json!({"Name": format!("{name} pump"), "SerialNumber": format!("SN-{i:04}"), "AccountId": account, "Product2Id": product}),
-        )?;
-        let wo = create(
-            "WorkOrder",
-            json!({"Subject": format!("Service {name}"), "AccountId": account, "AssetId": asset, "ContactId": contact}),
-        )?;
-        create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Replace seal"}))?;
-        create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Check pressure"}))?;
-        create(
-            "ServiceAppointment",
-            json!({"ParentRecordId": wo, "Technician__c": tech, "Subject": format!("Visit {name}"), "SchedStartTime": at(i as i64, 9)}),
-        )?;
-    }
-    Ok(())
 }

@@ -24,7 +24,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tracing::info;
 
-pub use demo::{Demo, DemoOptions, demo};
+pub use demo::{DEMO_USER, Demo, DemoOptions, demo};
 pub use handle::{AppEvent, AppHandle, AppStatus, Identity, NextDue, SyncRequest, pending_count};
 pub use store::history::SyncKind as Trigger;
 pub use worker::sync_once;
