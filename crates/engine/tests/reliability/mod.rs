@@ -98,8 +98,18 @@ pub async fn open_engine(
     clock: Arc<ManualClock>,
     profile_text: &str,
 ) -> Engine {
-    let source = ProfileSource::parse("profile.toml", profile_text).expect("profile parses");
     let client = client_for(org, user).await;
+    engine_with_client(client, store, clock, profile_text).await
+}
+
+/// Opens an engine over `client` with small pages and quick upload retries.
+pub async fn engine_with_client(
+    client: Client,
+    store: Arc<Store>,
+    clock: Arc<ManualClock>,
+    profile_text: &str,
+) -> Engine {
+    let source = ProfileSource::parse("profile.toml", profile_text).expect("profile parses");
     let mut tries = 0;
     let mut engine = loop {
         match Engine::open(store.clone(), client.clone(), &source, clock.clone()).await {
