@@ -7,7 +7,7 @@
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 use soql::schema::{Catalog, ChildRelationship, FieldSchema, FieldType, ObjectSchema};
 use soql::{CompileOptions, SoqlError, compile, parse};
 
@@ -166,7 +166,14 @@ fn catalog() -> Objects {
 
 /// A fixed seed and case count: the same inputs on every run.
 fn config(cases: u32) -> Config {
-    Config { cases, rng_seed: RngSeed::Fixed(0x5eed_0001), ..Config::default() }
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(0x5eed_0001),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/fuzz_parse.txt",
+        ))),
+        ..Config::default()
+    }
 }
 
 /// The number of lines in `text` as the lexer counts them.
