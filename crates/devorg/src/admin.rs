@@ -24,7 +24,7 @@ use crate::schema::Sharing;
 /// Administrative access to a running org.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    org: Arc<Org>,
+    pub(crate) org: Arc<Org>,
 }
 
 fn api_failure(e: rusqlite::Error) -> ApiError {
@@ -123,9 +123,9 @@ impl Admin {
         })
     }
 
-    /// Changes an object's org-wide default.
-    pub fn set_sharing(&self, object: &str, sharing: Sharing) {
-        self.org.set_sharing(object, sharing);
+    /// Changes an object's org-wide default (kept across restarts of a persistent org).
+    pub fn set_sharing(&self, object: &str, sharing: Sharing) -> Result<(), ApiError> {
+        Ok(self.org.set_sharing(object, sharing)?)
     }
 
     /// Permanently removes deleted records that left the recycle bin before `cutoff`
@@ -143,6 +143,8 @@ impl Admin {
                 [&cutoff],
             )?;
         }
+        let up_to = cutoff.min(format_datetime(self.org.clock.now()));
+        crate::routes::replication::record_purge(&conn, &up_to)?;
         tracing::info!(rows = n, "recycle bin purged");
         Ok(n)
     }

@@ -20,6 +20,12 @@ pub enum StartError {
     /// Occurs when a schema file cannot be read or does not describe valid objects.
     #[error("schema file {path}: {message}")]
     Schema { path: String, message: String },
+    /// Occurs when the demo data configured in `Config::seed` cannot be loaded.
+    #[error("{0}")]
+    Seed(#[from] crate::seed::SeedError),
+    /// Occurs when the HTTPS certificate cannot be made or loaded.
+    #[error("tls: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// An error the REST API reports: an HTTP status plus Salesforce's error code and message.

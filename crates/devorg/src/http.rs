@@ -24,10 +24,6 @@ pub const MAX_VERSION: f64 = 66.0;
 /// The newest version `/services/data/` lists.
 pub const LATEST_VERSION: u32 = 62;
 
-/// Marks a request the org makes to itself (composite subrequests): not counted again.
-#[derive(Debug, Clone, Copy)]
-pub struct InternalCall;
-
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -58,7 +54,7 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, org: &AppState) -> Result<Self, ApiError> {
         let principal = authenticate(org, &parts.headers)?;
-        if parts.extensions.get::<InternalCall>().is_none() && org.count_request().is_err() {
+        if org.count_request().is_err() {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "REQUEST_LIMIT_EXCEEDED",
@@ -169,5 +165,6 @@ pub fn base_url(org: &Org, headers: &HeaderMap) -> String {
     }
     let host =
         headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let scheme = if org.config.tls { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }

@@ -18,7 +18,13 @@
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
 //! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
 //!   collections, composite, query, limits), assembled into one router.
-//! - [`query_cursor`]: open query cursors behind `nextRecordsUrl` locators.
+//! - [`query_cursor`]: runs SOQL through the `soql` compiler against the sharing-aware
+//!   catalog, and keeps the cursors behind `nextRecordsUrl` locators (ids only).
+//! - `bin/devorg.rs`: the `devorg` command, which serves an org until interrupted.
+//! - [`txn_hold`]: write transactions held open (late commits) and one-stamp bulk writes.
+//! - [`seed`]: deterministic field-service demo data, from hundreds to millions of records.
+//! - [`faults`]: errors, cut connections, latency and limit bursts on demand.
+//! - [`tls`]: serving plain HTTP or HTTPS with a self-signed certificate.
 //!
 //! # Invariants
 //!
@@ -28,6 +34,17 @@
 //!   the recycle bin is purged.
 //! - Sharing is applied in SQL for reads and checked per record for writes; admins and the
 //!   integration user bypass it.
+//!
+//! # Adding to devorg
+//!
+//! - A new API area is a module under `routes/` registered in [`routes::router`]; its
+//!   handlers take [`http::Session`] (token check and API quota) and run their database
+//!   work through [`routes::with_ctx`], which gives one transaction and its write instant.
+//! - Replication reads `SystemModstamp` and, for deletions, `IsDeleted = 1` rows with
+//!   their `_DeletedDate` ([`db::DELETED_DATE`]); the recycle bin is emptied by
+//!   [`Admin::purge_recycle_bin`] / [`Admin::purge_expired`].
+//! - Bulk seeding can write straight into the object tables through [`Admin::with_db`]
+//!   following the `soql::schema` storage convention.
 //!
 //! # Demo credentials
 //!
@@ -43,13 +60,17 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod faults;
 pub mod http;
 pub mod org;
 pub mod query_cursor;
 pub mod records;
 pub mod routes;
 pub mod schema;
+pub mod seed;
 pub mod sharing;
+pub mod tls;
+pub mod txn_hold;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,7 +85,10 @@ pub use admin::Admin;
 pub use auth::ConnectedApp;
 pub use clock::Clock;
 pub use error::{ApiError, StartError};
+pub use faults::{FaultConfig, Latency};
 pub use schema::Sharing;
+pub use seed::SeedOptions;
+pub use txn_hold::HeldWrite;
 
 /// Password of `admin@devorg.example`.
 pub const DEMO_ADMIN_PASSWORD: &str = "devorg-admin-1";
@@ -104,6 +128,12 @@ pub struct Config {
     pub rotate_refresh_tokens: bool,
     /// The URL clients should be told (`instance_url`); by default taken from `Host`.
     pub public_url: Option<String>,
+    /// Serve HTTPS with a self-signed certificate (see [`tls`]).
+    pub tls: bool,
+    /// Demo data to load when the org holds no accounts or work orders yet.
+    pub seed: Option<SeedOptions>,
+    /// Faults to inject from the start (none by default).
+    pub faults: FaultConfig,
 }
 
 impl Default for Config {
@@ -124,6 +154,9 @@ impl Default for Config {
             integration_username: INTEGRATION_USERNAME.into(),
             rotate_refresh_tokens: false,
             public_url: None,
+            tls: false,
+            seed: None,
+            faults: FaultConfig::default(),
         }
     }
 }
@@ -157,6 +190,15 @@ impl DevOrg {
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
         db::seed_organization(&conn, &org_id, clock.now())?;
+        if let Some(opts) = &config.seed {
+            let mut opts = opts.clone();
+            opts.now = opts.now.or_else(|| Some(clock.now()));
+            seed::apply_if_empty(&conn, &opts)?;
+        }
+        let tls = match config.tls {
+            true => Some(tls::prepare(config.data_dir.as_deref())?),
+            false => None,
+        };
 
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -165,27 +207,29 @@ impl DevOrg {
             .local_addr()
             .map_err(|source| StartError::Bind { addr: config.addr.to_string(), source })?;
         let persistent = config.data_dir.is_some();
+        let config_addr = config.addr.to_string();
+        let faults = config.faults.clone();
         let org = Arc::new(org::Org::new(conn, schema, clock, config, org_id));
+        org.faults.set(faults);
 
-        let app = tower::Layer::layer(
-            &axum::middleware::from_fn(http::trim_trailing_slash),
-            routes::router(org.clone()),
-        );
+        let routes = routes::router(org.clone())
+            .layer(axum::middleware::from_fn_with_state(org.clone(), txn_hold::hold_middleware))
+            .merge(faults::endpoint::router(org.clone()));
+        let app = axum::Router::new()
+            .fallback_service(routes)
+            .layer(axum::middleware::from_fn(http::trim_trailing_slash))
+            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::middleware));
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-            let served = axum::serve(listener, service)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!(error = %e, "server stopped with an error");
-            }
-        });
-        let url = format!("http://{local}");
+        let (tls_files, tls_config) = match tls {
+            Some((files, config)) => (Some(files), Some(config)),
+            None => (None, None),
+        };
+        let task = tls::spawn_server(listener, app, tls_config, rx)
+            .map_err(|source| StartError::Bind { addr: config_addr, source })?;
+        let scheme = if tls_files.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{local}");
         tracing::info!(%url, persistent, "devorg started");
-        Ok(RunningOrg { org, url, shutdown: Some(tx), task: Some(task) })
+        Ok(RunningOrg { org, url, shutdown: Some(tx), task: Some(task), tls: tls_files })
     }
 }
 
@@ -196,12 +240,18 @@ pub struct RunningOrg {
     url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    tls: Option<tls::TlsFiles>,
 }
 
 impl RunningOrg {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`Config::tls`]).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The certificate authority (PEM) clients should trust, when serving HTTPS.
+    pub fn ca_pem_path(&self) -> Option<&std::path::Path> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_path())
     }
 
     /// The 18-character organization id.

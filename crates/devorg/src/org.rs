@@ -29,6 +29,10 @@ pub struct Org {
     pub org_id: String,
     usage: Mutex<ApiUsage>,
     pub cursors: crate::query_cursor::CursorStore,
+    /// Write transactions begun but not committed (late commits).
+    pub open_transactions: crate::txn_hold::OpenTransactions,
+    /// Faults injected into requests.
+    pub faults: crate::faults::Faults,
 }
 
 impl Org {
@@ -39,10 +43,18 @@ impl Org {
         config: Config,
         org_id: String,
     ) -> Org {
+        // Defaults from the schema, then any the org was told to change.
         let sharing = schema
             .objects()
             .iter()
-            .map(|o| (o.name.to_ascii_lowercase(), o.sharing.clone()))
+            .map(|o| {
+                let key = o.name.to_ascii_lowercase();
+                let saved = crate::db::meta(&conn, &format!("sharing:{key}"))
+                    .ok()
+                    .flatten()
+                    .and_then(|s| Sharing::parse(&s));
+                (key, saved.unwrap_or_else(|| o.sharing.clone()))
+            })
             .collect();
         Org {
             db: Mutex::new(conn),
@@ -53,6 +65,8 @@ impl Org {
             org_id,
             usage: Mutex::new(ApiUsage::default()),
             cursors: crate::query_cursor::CursorStore::default(),
+            open_transactions: Default::default(),
+            faults: Default::default(),
         }
     }
 
@@ -77,14 +91,18 @@ impl Org {
             .unwrap_or(Sharing::ReadWrite)
     }
 
-    /// Changes an object's org-wide default.
-    // FIXME: changes live in memory only and are lost on restart; storing them in
-    // `_meta` would keep them.
-    pub fn set_sharing(&self, object: &str, sharing: Sharing) {
+    /// Changes an object's org-wide default; persistent orgs keep it across restarts.
+    pub fn set_sharing(&self, object: &str, sharing: Sharing) -> rusqlite::Result<()> {
+        crate::db::set_meta(
+            &self.db(),
+            &format!("sharing:{}", object.to_ascii_lowercase()),
+            &sharing.to_string(),
+        )?;
         self.sharing
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(object.to_ascii_lowercase(), sharing);
+        Ok(())
     }
 
     /// Counts one API request; `Err` when today's quota is already used up.

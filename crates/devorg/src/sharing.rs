@@ -85,12 +85,18 @@ impl<'a> Access<'a> {
                     return Some(owner_filter(owners));
                 }
                 let parent_alias = format!("{alias}_p{depth}");
-                // FIXME: with a public parent this returns no condition, so a child without
-                // a parent (a Contact with no Account) is public too, where Salesforce keeps
-                // it to its owner; the owner clauses should then apply to parentless rows.
-                let parent_filter = self.filter(&parent, &parent_alias, mode, depth + 1)?;
                 let (mut sql, mut params): (Vec<String>, Vec<SqlValue>) =
                     owners.into_iter().unzip();
+                let Some(parent_filter) = self.filter(&parent, &parent_alias, mode, depth + 1)
+                else {
+                    // Every parent is open: a record with a parent is too; one without a
+                    // parent (a Contact with no Account) stays with its owner.
+                    if sql.is_empty() {
+                        return None;
+                    }
+                    sql.push(format!("{alias}.\"{field}\" IS NOT NULL"));
+                    return Some(RowFilter { sql: format!("({})", sql.join(" OR ")), params });
+                };
                 sql.push(format!(
                     "EXISTS (SELECT 1 FROM \"{parent}\" {parent_alias} WHERE {parent_alias}.\"Id\" = {alias}.\"{field}\" AND {})",
                     parent_filter.sql

@@ -132,7 +132,7 @@ async fn later_pages_keep_parents_children_limit_and_sharing() {
     let b150 = b["records"][0]["Id"].as_str().unwrap().to_string();
     t1.create("Contact", json!({"LastName": "Kid", "AccountId": b150})).await;
     // Accounts are private: tech2's rows must never show up in tech1's pages.
-    org.admin().set_sharing("Account", devorg::Sharing::Private);
+    org.admin().set_sharing("Account", devorg::Sharing::Private).unwrap();
     let t2 = login(&org, "tech2@field.example").await;
     t2.create("Account", json!({"Name": "B999"})).await;
 

@@ -83,7 +83,7 @@ async fn org_wide_defaults_can_be_changed() {
     let acc = t1.create("Account", json!({"Name": "Shared"})).await;
     assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 1);
 
-    org.admin().set_sharing("Account", Sharing::Read);
+    org.admin().set_sharing("Account", Sharing::Read).unwrap();
     assert_eq!(t2.get(&format!("/sobjects/Account/{acc}")).await.0, StatusCode::OK);
     let (status, body) = t2.patch(&format!("/sobjects/Account/{acc}"), json!({"Name": "x"})).await;
     assert_eq!(
@@ -91,7 +91,7 @@ async fn org_wide_defaults_can_be_changed() {
         (StatusCode::BAD_REQUEST, "INSUFFICIENT_ACCESS_OR_READONLY")
     );
 
-    org.admin().set_sharing("Account", Sharing::Private);
+    org.admin().set_sharing("Account", Sharing::Private).unwrap();
     assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 0);
     // Contacts follow their account.
     t1.create("Contact", json!({"LastName": "Kid", "AccountId": acc})).await;
@@ -102,4 +102,33 @@ async fn org_wide_defaults_can_be_changed() {
         q(&t2, "SELECT Id FROM Contact WHERE AccountId IN (SELECT Id FROM Account)").await["totalSize"],
         0
     );
+}
+
+#[tokio::test]
+async fn a_contact_without_an_account_stays_with_its_owner() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let t2 = login(&org, "tech2@field.example").await;
+    let acc = t1.create("Account", json!({"Name": "Open"})).await;
+    let with_account = t1.create("Contact", json!({"LastName": "Listed", "AccountId": acc})).await;
+    let alone = t1.create("Contact", json!({"LastName": "Alone"})).await;
+    assert_eq!(t2.get(&format!("/sobjects/Contact/{with_account}")).await.0, StatusCode::OK);
+    assert_eq!(t2.get(&format!("/sobjects/Contact/{alone}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(q(&t2, "SELECT Id FROM Contact").await["totalSize"], 1);
+    assert_eq!(q(&t1, "SELECT Id FROM Contact").await["totalSize"], 2);
+}
+
+#[tokio::test]
+async fn changed_defaults_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = devorg::Config { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+    let org = start_with(config.clone()).await;
+    org.admin().set_sharing("Account", Sharing::Private).unwrap();
+    let t1 = login(&org, "tech1@field.example").await;
+    t1.create("Account", json!({"Name": "Mine"})).await;
+    org.shutdown().await;
+
+    let org = start_with(config).await;
+    let t2 = login(&org, "tech2@field.example").await;
+    assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 0);
 }

@@ -36,6 +36,11 @@ async fn field_rules_use_salesforce_codes() {
     let (_, body) = create_err(&api, "WorkOrder", json!({"AccountId": "001000000000000AAA"})).await;
     assert_eq!(error_code(&body), "INVALID_CROSS_REFERENCE_KEY");
 
+    let gone = api.create("Account", json!({"Name": "gone"})).await;
+    api.delete(&format!("/sobjects/Account/{gone}")).await;
+    let (_, body) = create_err(&api, "WorkOrder", json!({"AccountId": gone})).await;
+    assert_eq!(error_code(&body), "ENTITY_IS_DELETED");
+
     let (_, body) = create_err(&api, "WorkOrder", json!({"AccountId": "not-an-id"})).await;
     assert_eq!(error_code(&body), "MALFORMED_ID");
 

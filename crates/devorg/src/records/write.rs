@@ -155,6 +155,10 @@ fn check_reference(ctx: &Ctx<'_>, obj: &ObjectDef, f: &FieldDef, id: &str) -> Re
         .with_fields(vec![f.name.clone()]));
     };
     let row = load_row(ctx.conn, target, id)?;
+    if row.as_ref().is_some_and(|r| r.deleted) && target.name != "User" {
+        return Err(ApiError::bad_request("ENTITY_IS_DELETED", "entity is deleted")
+            .with_fields(vec![f.name.clone()]));
+    }
     let live = match &row {
         Some(r) if target.name == "User" => {
             !r.deleted && matches!(r.get("IsActive"), Sql::Integer(1))
@@ -368,7 +372,7 @@ pub fn update(
     }
     compute_name(obj, &mut merged);
     check_record(ctx, obj, &merged, &changed, Some(id.as_str()))?;
-    if !changed.is_empty() && !ctx.access.user.admin && changed.iter().any(|c| c == "OwnerId") {
+    if changed.iter().any(|c| c == "OwnerId") {
         tracing::debug!(object = %obj.name, "ownership transferred");
     }
 

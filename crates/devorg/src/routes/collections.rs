@@ -151,7 +151,12 @@ pub fn update_all(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
     ctx.conn.execute_batch("SAVEPOINT devorg_batch")?;
     let mut outcomes = Vec::new();
     for rec in records {
-        let id = rec.get("Id").and_then(Value::as_str).map(str::to_string);
+        // Field names are case-insensitive: jsforce sends `id`.
+        let id = rec
+            .as_object()
+            .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case("Id")))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_string);
         let r = in_savepoint(ctx, || {
             let rec = as_object(rec)?;
             let id = id.as_deref().ok_or_else(|| {

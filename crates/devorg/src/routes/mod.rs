@@ -6,6 +6,7 @@ pub mod describe;
 pub mod limits;
 pub mod oauth;
 pub mod query;
+pub mod replication;
 pub mod soap;
 pub mod sobjects;
 pub mod versions;
@@ -37,7 +38,7 @@ pub fn with_ctx<T>(
         conn: &tx,
         org,
         access: org.access(&session.principal),
-        now: org.clock.now(),
+        now: crate::txn_hold::request_stamp().unwrap_or_else(|| org.clock.now()),
         version,
     };
     let out = f(&ctx)?;
@@ -82,6 +83,8 @@ pub fn router(org: AppState) -> Router {
         .route(&format!("{D}/sobjects"), get(describe::global))
         .route(&format!("{D}/sobjects/{{object}}"), get(describe::basic).post(sobjects::create))
         .route(&format!("{D}/sobjects/{{object}}/describe"), get(describe::describe))
+        .route(&format!("{D}/sobjects/{{object}}/updated"), get(replication::updated))
+        .route(&format!("{D}/sobjects/{{object}}/deleted"), get(replication::deleted))
         .route(
             &format!("{D}/sobjects/{{object}}/{{id}}"),
             get(sobjects::retrieve).patch(sobjects::update).delete(sobjects::delete),

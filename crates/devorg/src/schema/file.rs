@@ -104,10 +104,7 @@ pub fn load_schema_file(path: &Path) -> Result<Vec<ObjectDef>, StartError> {
 fn object_def(entry: ObjectEntry, index: usize) -> Result<ObjectDef, String> {
     let sharing = match entry.sharing.as_deref() {
         None => Sharing::ReadWrite,
-        Some(s) => match s.strip_prefix("ControlledByParent:") {
-            Some(field) => Sharing::ControlledByParent(field.to_string()),
-            None => Sharing::parse_default(s).ok_or_else(|| format!("unknown sharing '{s}'"))?,
-        },
+        Some(s) => Sharing::parse(s).ok_or_else(|| format!("unknown sharing '{s}'"))?,
     };
     let mut fields = super::standard::system_fields(entry.owner);
     for f in entry.fields {
@@ -178,4 +175,60 @@ fn field_def(f: FieldEntry) -> Result<FieldDef, String> {
         d.defaulted_on_create = true;
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_files_declare_objects_fields_and_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("schema.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[objects]]
+name = "Site__c"
+keyPrefix = "a07"
+sharing = "ControlledByParent:Account__c"
+
+[[objects.fields]]
+name = "Account__c"
+type = "reference"
+referenceTo = "Account"
+childRelationship = "Sites__r"
+required = true
+
+[[objects.fields]]
+name = "Code__c"
+type = "string"
+length = 12
+externalId = true
+unique = true
+
+[[objects.validationRules]]
+name = "Closed_Needs_Code"
+field = "Status__c"
+values = ["Closed"]
+requiredField = "Code__c"
+message = "Code needed"
+"#,
+        )
+        .unwrap();
+        let objects = load_schema_file(&path).unwrap();
+        let site = &objects[0];
+        assert_eq!(site.key_prefix, "a07");
+        assert_eq!(site.sharing, Sharing::ControlledByParent("Account__c".into()));
+        let account = site.field("Account__c").unwrap();
+        assert_eq!(account.relationship_name.as_deref(), Some("Account__r"));
+        assert!(account.required);
+        let code = site.field("Code__c").unwrap();
+        assert!(code.external_id && code.unique);
+        assert_eq!(code.length, 12);
+        assert_eq!(site.validation_rules[0].message, "Code needed");
+
+        std::fs::write(&path, "[[objects]]\nname = 1").unwrap();
+        assert!(matches!(load_schema_file(&path), Err(StartError::Schema { .. })));
+    }
 }

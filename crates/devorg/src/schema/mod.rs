@@ -24,7 +24,26 @@ pub enum Sharing {
     ControlledByParent(String),
 }
 
+impl std::fmt::Display for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sharing::ReadWrite => f.write_str("ReadWrite"),
+            Sharing::Read => f.write_str("Read"),
+            Sharing::Private => f.write_str("Private"),
+            Sharing::ControlledByParent(field) => write!(f, "ControlledByParent:{field}"),
+        }
+    }
+}
+
 impl Sharing {
+    /// Parses what `Display` writes.
+    pub fn parse(text: &str) -> Option<Sharing> {
+        match text.strip_prefix("ControlledByParent:") {
+            Some(field) => Some(Sharing::ControlledByParent(field.to_string())),
+            None => Sharing::parse_default(text),
+        }
+    }
+
     /// Parses `Private`, `Read`, `ReadWrite` (case-insensitive).
     pub fn parse_default(text: &str) -> Option<Sharing> {
         match text.to_ascii_lowercase().as_str() {

@@ -142,14 +142,23 @@ impl Run<'_> {
                         }
                     }
                     Merge::Settled { conflicts, choices } => {
+                        let server_record = server.as_ref();
                         let server = server.as_ref().map(|s| server_values_for(&change.fields, s));
                         tx.mark_conflict(change.seq, &server.clone().unwrap_or_default(), now)?;
                         if tx.resolve(change.seq, &choices, now)?.is_some() {
                             // What is left merges cleanly now: kept fields have the
                             // server's value as their base.
                             let fresh = tx.mark_uploading(change.seq, now)?;
-                            let send: Record = fresh.fields.clone();
-                            out.send.push(update_item(&fresh, send));
+                            let send =
+                                match merge(&fresh.fields, &fresh.base, server_record, profile) {
+                                    Merge::Clean { send } => send,
+                                    _ => fresh.fields.clone(),
+                                };
+                            if send.is_empty() {
+                                tx.complete(change.seq, now)?;
+                            } else {
+                                out.send.push(update_item(&fresh, send));
+                            }
                         }
                         tracing::debug!(seq = change.seq, "conflict settled by policy");
                         out.conflicts.push(outcome(conflicts, ConflictSettlement::Merged, false));

@@ -210,3 +210,90 @@ fn a_long_chain_is_planned_level_by_level() {
     let levels: Vec<u32> = plan.batches.iter().map(|b| b.level).collect();
     assert_eq!(levels, (0..10).collect::<Vec<u32>>());
 }
+
+mod properties {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn local(i: usize) -> String {
+        format!("local-{i:012}")
+    }
+
+    /// A queue of creates and updates referring to random creates (circles included),
+    /// in random states.
+    fn queue() -> impl Strategy<Value = Vec<QueuedChange>> {
+        let state = prop_oneof![
+            6 => Just(ChangeState::Waiting),
+            1 => Just(ChangeState::Failed),
+            1 => Just(ChangeState::Conflict),
+            1 => Just(ChangeState::Uploading),
+        ];
+        let entry = (any::<bool>(), prop::collection::vec(0usize..40, 0..3), state, 0usize..3);
+        prop::collection::vec(entry, 1..40).prop_map(|entries| {
+            let n = entries.len();
+            entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, (is_create, refs, state, object))| {
+                    let local_refs: Vec<String> =
+                        refs.into_iter().map(|r| local(r % n)).filter(|r| *r != local(i)).collect();
+                    let state = match state {
+                        ChangeState::Waiting if !local_refs.is_empty() => ChangeState::Blocked,
+                        s => s,
+                    };
+                    QueuedChange {
+                        seq: i as i64 + 1,
+                        object: ["Account", "Contact", "WorkOrder"][object].into(),
+                        record_id: if is_create { local(i) } else { format!("001{i:012}") },
+                        op: if is_create { ChangeOp::Create } else { ChangeOp::Update },
+                        state,
+                        local_refs,
+                    }
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn every_candidate_is_planned_once_and_after_its_parents(
+            changes in queue(),
+            batch_size in 1usize..5,
+        ) {
+            let options = PlanOptions { batch_size, ..PlanOptions::default() };
+            let plan = plan(&changes, &profile(), &options);
+
+            let mut level_of: HashMap<i64, u32> = HashMap::new();
+            let mut last_level = 0;
+            for batch in &plan.batches {
+                prop_assert!(!batch.seqs.is_empty() && batch.seqs.len() <= batch_size);
+                prop_assert!(batch.level >= last_level);
+                last_level = batch.level;
+                for seq in &batch.seqs {
+                    prop_assert!(level_of.insert(*seq, batch.level).is_none());
+                }
+            }
+            let blocked: Vec<i64> = plan.blocked.iter().map(|b| b.seq).collect();
+            for change in &changes {
+                let candidate = matches!(change.state, ChangeState::Waiting | ChangeState::Blocked);
+                let planned = level_of.contains_key(&change.seq);
+                let held = blocked.contains(&change.seq);
+                prop_assert_eq!(candidate, planned || held, "seq {}", change.seq);
+                prop_assert!(!(planned && held));
+            }
+            let by_id: HashMap<&str, &QueuedChange> =
+                changes.iter().map(|c| (c.record_id.as_str(), c)).collect();
+            for change in &changes {
+                let Some(level) = level_of.get(&change.seq) else { continue };
+                for r in &change.local_refs {
+                    let parent = by_id[r.as_str()];
+                    let parent_level = level_of.get(&parent.seq);
+                    prop_assert!(parent_level.is_some_and(|p| p < level), "seq {}", change.seq);
+                }
+            }
+        }
+    }
+}

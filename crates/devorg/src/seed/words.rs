@@ -1,0 +1,166 @@
+//! Word lists the field-service seed draws names, places and descriptions from.
+
+pub const COMPANY_FIRST: &[&str] = &[
+    "Northwind",
+    "Bluewater",
+    "Summit",
+    "Granite",
+    "Redwood",
+    "Harbor",
+    "Ironbridge",
+    "Silverline",
+    "Meadow",
+    "Crescent",
+    "Pioneer",
+    "Evergreen",
+    "Falcon",
+    "Lakeside",
+    "Oakridge",
+    "Riverbend",
+    "Sterling",
+    "Westfield",
+    "Highland",
+    "Cobalt",
+    "Brightwater",
+    "Stonegate",
+    "Maple",
+    "Aurora",
+];
+pub const COMPANY_SECOND: &[&str] = &[
+    "Dairy",
+    "Hospital",
+    "Logistics",
+    "Foods",
+    "Utilities",
+    "Manufacturing",
+    "Farms",
+    "Clinic",
+    "Hotels",
+    "Water",
+    "Energy",
+    "Plastics",
+    "Brewery",
+    "Cold Storage",
+    "Data Centre",
+    "School",
+];
+pub const COMPANY_SUFFIX: &[&str] = &["Ltd", "Inc", "GmbH", "Co", "LLC", "Group", "Partners"];
+pub const INDUSTRIES: &[&str] =
+    &["Agriculture", "Construction", "Energy", "Healthcare", "Manufacturing", "Utilities"];
+pub const ACCOUNT_TYPES: &[&str] = &["Customer - Direct", "Customer - Channel", "Partner"];
+pub const CITIES: &[(&str, &str, &str)] = &[
+    ("Lyon", "69002", "France"),
+    ("Leeds", "LS1 4AP", "United Kingdom"),
+    ("Utrecht", "3511", "Netherlands"),
+    ("Porto", "4050", "Portugal"),
+    ("Graz", "8010", "Austria"),
+    ("Aarhus", "8000", "Denmark"),
+    ("Denver", "80202", "United States"),
+    ("Calgary", "T2P", "Canada"),
+    ("Bilbao", "48001", "Spain"),
+    ("Gdansk", "80-001", "Poland"),
+    ("Tampere", "33100", "Finland"),
+    ("Bremen", "28195", "Germany"),
+];
+pub const STREETS: &[&str] = &[
+    "Mill Road",
+    "Station Street",
+    "Harbour Way",
+    "Quarry Lane",
+    "Canal Street",
+    "Market Square",
+    "Industrial Park",
+    "Orchard Avenue",
+    "Bridge Street",
+    "Foundry Row",
+];
+pub const FIRST_NAMES: &[&str] = &[
+    "Amira", "Bruno", "Chen", "Dana", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaia",
+    "Luca", "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Viktor",
+    "Wren", "Yusuf", "Zofia",
+];
+pub const LAST_NAMES: &[&str] = &[
+    "Almeida",
+    "Becker",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Varga",
+    "Weber",
+    "Yilmaz",
+    "Zielinski",
+];
+pub const TITLES: &[&str] = &[
+    "Facilities Manager",
+    "Plant Engineer",
+    "Operations Lead",
+    "Maintenance Supervisor",
+    "Site Manager",
+    "Procurement Officer",
+];
+/// Product catalogue: name, family, unit.
+pub const PRODUCTS: &[(&str, &str, &str)] = &[
+    ("Centrifugal Pump", "Hardware", "Each"),
+    ("Heat Exchanger", "Hardware", "Each"),
+    ("Chiller Unit", "Hardware", "Each"),
+    ("Air Compressor", "Hardware", "Each"),
+    ("Backup Generator", "Hardware", "Each"),
+    ("Boiler", "Hardware", "Each"),
+    ("Conveyor Motor", "Hardware", "Each"),
+    ("Water Softener", "Hardware", "Each"),
+    ("Pressure Valve", "Parts", "Each"),
+    ("Drive Belt", "Parts", "Each"),
+    ("Bearing Kit", "Parts", "Each"),
+    ("Control Board", "Parts", "Each"),
+    ("Seal Set", "Parts", "Each"),
+    ("Copper Pipe", "Parts", "Meters"),
+    ("Air Filter", "Consumables", "Each"),
+    ("Refrigerant R-32", "Consumables", "Liters"),
+    ("Hydraulic Oil", "Consumables", "Liters"),
+    ("Labour", "Service", "Hours"),
+    ("Inspection", "Service", "Hours"),
+    ("Calibration", "Service", "Hours"),
+];
+pub const PRODUCT_GRADES: &[&str] = &["", " Pro", " XL", " Compact", " Mk II", " HD"];
+pub const ASSET_STATUS: &[&str] = &["Installed", "Installed", "Installed", "Registered", "Shipped"];
+pub const WORK_SUBJECTS: &[&str] = &[
+    "Annual maintenance",
+    "Breakdown repair",
+    "Noise complaint",
+    "Pressure drop",
+    "Leak inspection",
+    "Filter replacement",
+    "Safety inspection",
+    "Commissioning",
+    "Firmware update",
+    "Overheating",
+];
+pub const PRIORITIES: &[&str] = &["Low", "Medium", "Medium", "High", "Critical"];
+pub const LINE_SUBJECTS: &[&str] = &[
+    "Inspect unit",
+    "Replace part",
+    "Test run",
+    "Clean and lubricate",
+    "Measure pressure",
+    "Update log book",
+];
+pub const RESOLUTIONS: &[&str] = &[
+    "Replaced worn part, tested OK",
+    "Adjusted settings, no fault found",
+    "Cleaned and recalibrated",
+    "Customer declined further work",
+];
