@@ -38,7 +38,9 @@ fn sql_value(v: &Value) -> Sql {
     match v {
         Value::Null => Sql::Null,
         Value::Bool(b) => Sql::Integer(i64::from(*b)),
-        Value::Number(n) => n.as_i64().map_or_else(|| Sql::Real(n.as_f64().unwrap_or(0.0)), Sql::Integer),
+        Value::Number(n) => {
+            n.as_i64().map_or_else(|| Sql::Real(n.as_f64().unwrap_or(0.0)), Sql::Integer)
+        }
         Value::String(s) => Sql::Text(s.clone()),
         other => Sql::Text(other.to_string()),
     }
@@ -94,10 +96,7 @@ pub async fn run(client: &Client, spec: &ChildSpec) -> Result<ChildResult> {
             "INSERT OR REPLACE INTO \"{object}\" VALUES ({})",
             vec!["?"; select.len()].join(", ")
         );
-        let mut next = Some(format!(
-            "{base}/services/data/v62.0/query?q={}",
-            url_encode(&soql)
-        ));
+        let mut next = Some(format!("{base}/services/data/v62.0/query?q={}", url_encode(&soql)));
         while let Some(url) = next.take() {
             let answer = http
                 .get(&url)

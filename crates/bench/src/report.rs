@@ -133,7 +133,7 @@ impl Report {
 /// A figure with about four significant digits.
 pub fn fmt(v: f64) -> String {
     let a = v.abs();
-    if a >= 1000.0 || v == v.trunc() && a >= 10.0 {
+    if a >= 1000.0 || v == v.trunc() {
         format!("{v:.0}")
     } else if a >= 100.0 {
         format!("{v:.1}")

@@ -166,8 +166,9 @@ pub async fn run(settings: &Settings) -> Result<Report> {
         if settings.wants("delta") {
             let (mut secs, mut requests, mut changes) = (Vec::new(), Vec::new(), 0);
             for run in 0..=settings.runs {
-                stage.advance();
+                // The replication log covers a change only once some time has passed.
                 changes = stage.change(u64::from(run))?;
+                stage.advance();
                 let r = child(&stage.spec(ChildOp::Delta, &dir, 0, run.into())).await?;
                 if r.records < changes {
                     bail!("delta saw {} of {changes} changes", r.records);
@@ -289,7 +290,8 @@ pub async fn run(settings: &Settings) -> Result<Report> {
                     errors.push(load.errors as f64);
                 }
             }
-            let scenario = format!("devorg alone, {} clients, 2,000-record pages", settings.clients);
+            let scenario =
+                format!("devorg alone, {} clients, 2,000-record pages", settings.clients);
             report.add(&scenario, "pages/s", "", summary(&pages)?);
             report.add(&scenario, "records/s", "", summary(&records)?);
             let e = summary(&errors)?;
@@ -328,7 +330,8 @@ async fn prime_scenario(
     work: &Path,
     n: u64,
 ) -> Result<()> {
-    let (mut raw_rate, mut rate, mut secs, mut rss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut raw_rate, mut rate, mut secs, mut rss) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..=settings.runs {
         let raw_dir = work.join(format!("raw-{run}"));
         let raw = child(&stage.spec(ChildOp::Raw, &raw_dir, 0, run.into())).await?;

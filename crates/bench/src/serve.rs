@@ -83,9 +83,5 @@ pub async fn run(url: &str, clients: usize) -> Result<Load> {
         }
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    Ok(Load {
-        pages_per_sec: pages as f64 / secs,
-        records_per_sec: records as f64 / secs,
-        errors,
-    })
+    Ok(Load { pages_per_sec: pages as f64 / secs, records_per_sec: records as f64 / secs, errors })
 }
