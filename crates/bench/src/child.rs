@@ -208,6 +208,9 @@ fn queue_edits(store: &Store, spec: &ChildSpec, now: DateTime<Utc>) -> Result<u6
     }
 }
 
+/// Makes the `i`th query of one kind.
+type QueryMaker<'a> = Box<dyn Fn(usize) -> String + 'a>;
+
 /// Times [`QUERIES_PER_RUN`] queries of each kind against the held records.
 fn time_queries(engine: &Engine, run: u64) -> Result<Vec<(String, Vec<f64>)>> {
     let work_orders = engine.store().read(|r| r.record_ids("WorkOrder"))?;
@@ -230,7 +233,7 @@ fn time_queries(engine: &Engine, run: u64) -> Result<Vec<(String, Vec<f64>)>> {
     if accounts.is_empty() {
         bail!("no held work order has an account");
     }
-    let kinds: [(&str, Box<dyn Fn(usize) -> String>); 2] = [
+    let kinds: [(&str, QueryMaker<'_>); 2] = [
         (
             "indexed filter",
             Box::new(|i| {
