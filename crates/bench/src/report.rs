@@ -164,6 +164,7 @@ mod tests {
         let t = r.table();
         assert_eq!(t.lines().count(), 4);
         assert!(t.contains("MISS"));
-        assert!(t.contains("1.00–3.00"));
+        assert!(t.contains("| 2 s "));
+        assert!(t.contains("1–3"));
     }
 }
