@@ -3,4 +3,5 @@
 //! `main.rs` and its `commands/` are the command-line shell over these and the library crates.
 
 pub mod app;
+pub mod device;
 pub mod web;

@@ -18,8 +18,8 @@ use crate::sync::evaluate::RunChanges;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, ReconcileMode, SyncError, SyncEvent, SyncKind, SyncOptions, SyncReport,
-    delta_object, prime_object, reconcile_object,
+    Ctx, ObjectCounts, ReconcileMode, RecordChange, SyncError, SyncEvent, SyncKind, SyncOptions,
+    SyncReport, delta_object, prime_object, reconcile_object,
 };
 use crate::upload::UploadOptions;
 
@@ -130,6 +130,11 @@ async fn fill_new_fields(
     Ok(filled)
 }
 
+/// The record changes a run listed, object by object.
+fn run_records(run: RunChanges) -> Vec<RecordChange> {
+    run.into_values().flat_map(|changes| changes.records).collect()
+}
+
 impl Engine {
     /// Opens the engine: describes the profile's objects, validates the profile against
     /// them (all-or-nothing), plans scope for the session's user and makes sure the store
@@ -192,6 +197,11 @@ impl Engine {
         &self.plan
     }
 
+    /// The org client the engine calls through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The store the engine writes to.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
@@ -204,35 +214,29 @@ impl Engine {
         Ok(self.store.read(|r| r.query(soql, now))?)
     }
 
-    /// Records a run in the store's sync history: begins an event, runs `body`, and
-    /// finishes the event with the outcome and counts.
+    /// Records a run in the store's sync history (see [`crate::history`]): begins an
+    /// event, runs `body`, and finishes the event with the outcome, the counts and a detail
+    /// row per record uploaded, stored or removed. A run dropped halfway leaves its event
+    /// open; [`crate::history::close_unfinished`] closes it as failed at the next start.
     async fn with_history(
         &self,
         trigger: store::SyncKind,
         body: impl Future<Output = Result<SyncReport, SyncError>>,
     ) -> Result<SyncReport, SyncError> {
-        let started_at = self.clock.now();
-        let event = self.store.write(|tx| tx.begin_sync_event(trigger, started_at))?;
+        let run = crate::history::begin(&self.store, trigger, self.clock.now())?;
         let result = body.await;
         let ended_at = self.clock.now();
-        let (outcome, reason, counts, upload) = match &result {
-            Ok(report) => (
-                store::SyncOutcome::Succeeded,
-                None,
-                serde_json::to_value(&report.objects).unwrap_or_default(),
-                serde_json::to_value(report.upload).unwrap_or_default(),
-            ),
-            Err(e) => (
-                store::SyncOutcome::Failed,
-                Some(e.to_string()),
-                serde_json::Value::Null,
-                serde_json::Value::Null,
-            ),
+        let no_objects = BTreeMap::new();
+        let reason = result.as_ref().err().map(ToString::to_string);
+        let end = match (&result, &reason) {
+            (Ok(report), _) => crate::history::RunEnd::Completed(report),
+            (Err(_), reason) => crate::history::RunEnd::Failed {
+                reason: reason.as_deref().unwrap_or_default(),
+                objects: &no_objects,
+            },
         };
         // A history failure must not hide the run's own outcome.
-        if let Err(e) = self.store.write(|tx| {
-            tx.finish_sync_event(event, ended_at, outcome, reason.as_deref(), &counts, &upload)
-        }) {
+        if let Err(e) = run.finish(&self.store, end, ended_at) {
             warn!(error = %e, "sync history not recorded");
         }
         result
@@ -259,6 +263,7 @@ impl Engine {
             finished_at: self.clock.now(),
             upload: Default::default(),
             objects,
+            records: run_records(run),
         })
     }
 
@@ -284,12 +289,28 @@ impl Engine {
         if kind == SyncKind::Prime {
             return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
         }
-        self.with_history(trigger, self.sync_all(kind, progress)).await
+        self.sync_objects_as(kind, trigger, None, progress).await
+    }
+
+    /// [`Engine::sync_as`], downloading only the objects in `only` when given: an empty
+    /// list uploads and downloads nothing. Priming ignores `only`.
+    pub async fn sync_objects_as(
+        &self,
+        kind: SyncKind,
+        trigger: store::SyncKind,
+        only: Option<&[String]>,
+        progress: Progress<'_>,
+    ) -> Result<SyncReport, SyncError> {
+        if kind == SyncKind::Prime {
+            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+        }
+        self.with_history(trigger, self.sync_all(kind, only, progress)).await
     }
 
     async fn sync_all(
         &self,
         kind: SyncKind,
+        only: Option<&[String]>,
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
         let started_at = self.clock.now();
@@ -306,7 +327,10 @@ impl Engine {
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
-        for scope in &self.plan.objects {
+        let chosen = self.plan.objects.iter().filter(|scope| {
+            only.is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(&scope.object)))
+        });
+        for scope in chosen {
             let cursor = self.store.read(|r| r.cursor(&scope.object))?;
             let step = next_step(
                 prime_state(cursor.as_ref()).as_ref(),
@@ -336,8 +360,14 @@ impl Engine {
             }
             objects.insert(scope.object.clone(), counts);
         }
-        let report =
-            SyncReport { kind, started_at, finished_at: self.clock.now(), upload, objects };
+        let report = SyncReport {
+            kind,
+            started_at,
+            finished_at: self.clock.now(),
+            upload,
+            objects,
+            records: run_records(run),
+        };
         info!(objects = report.objects.len(), "sync finished");
         Ok(report)
     }

@@ -32,8 +32,11 @@
 //! ```
 
 pub mod clock;
+pub mod edit;
 mod engine;
+pub mod history;
 pub mod profile;
+pub mod schedule;
 pub mod scope;
 pub mod sync;
 pub mod upload;

@@ -25,12 +25,7 @@ pub struct Identity {
     pub instance_url: String,
 }
 
-/// The next scheduled sync: which objects, and when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NextDue {
-    pub objects: Vec<String>,
-    pub at: DateTime<Utc>,
-}
+pub use engine::schedule::NextDue;
 
 /// A snapshot of the app's state.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,6 +73,10 @@ struct Inner {
     events: broadcast::Sender<AppEvent>,
     requests: Mutex<Requests>,
     wake: Notify,
+    /// Wakes the scheduler loop: a sync finished or the schedule changed.
+    schedule_changed: Notify,
+    /// Wakes the connectivity watcher: a call failed on the network.
+    check_connection: Notify,
 }
 
 /// A cheap, cloneable handle to the running app.
@@ -118,6 +117,8 @@ impl AppHandle {
                 events,
                 requests: Mutex::new(Requests::default()),
                 wake: Notify::new(),
+                schedule_changed: Notify::new(),
+                check_connection: Notify::new(),
             }),
         }
     }
@@ -198,4 +199,44 @@ impl AppHandle {
             self.inner.wake.notified().await;
         }
     }
+
+    /// A local edit was saved: updates the pending count and, when the org is reachable,
+    /// asks for an `automatic` upload. Offline, the upload waits for the connection.
+    pub fn local_edit_made(&self) {
+        let pending = pending_count(self.store());
+        self.update_status(|s| s.pending = pending);
+        if self.status().online {
+            self.request_sync(Trigger::Automatic, &[]);
+        }
+    }
+
+    /// Tells the scheduler loop to look at the schedule again.
+    pub fn schedule_changed(&self) {
+        self.inner.schedule_changed.notify_one();
+    }
+
+    /// Waits until [`AppHandle::schedule_changed`] is called.
+    pub async fn schedule_change(&self) {
+        self.inner.schedule_changed.notified().await;
+    }
+
+    /// Tells the connectivity watcher to check the connection now (a call failed).
+    pub fn connection_failed(&self) {
+        self.update_status(|s| s.online = false);
+        self.inner.check_connection.notify_one();
+    }
+
+    /// Waits until [`AppHandle::connection_failed`] is called.
+    pub async fn connection_check_requested(&self) {
+        self.inner.check_connection.notified().await;
+    }
+}
+
+/// Changes in the store's queue not yet on the server, in any state; 0 when the store
+/// cannot be read (the next refresh corrects it).
+pub fn pending_count(store: &Store) -> u64 {
+    store
+        .read(|r| r.pending_counts())
+        .map(|counts| counts.iter().map(|(_, n)| n).sum())
+        .unwrap_or(0)
 }

@@ -3,4 +3,5 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod field;
 pub mod webdriver;

@@ -131,8 +131,18 @@ impl Browser {
         }
     }
 
-    /// Clicks an element.
+    /// Clicks an element, first scrolling it to the middle of the viewport so fixed bars
+    /// cannot cover it.
     pub async fn click(&self, el: &Element) -> anyhow::Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({block: 'center'}); return true",
+                "args": [{ELEMENT_KEY: el.0}]
+            })),
+        )
+        .await?;
         self.call(reqwest::Method::POST, &format!("/element/{}/click", el.0), Some(json!({})))
             .await
             .map(drop)
@@ -178,6 +188,34 @@ impl Browser {
             anyhow::ensure!(
                 Instant::now() < deadline,
                 "page never showed '{needle}'; it shows:\n{body}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The text of an open `alert()` dialog, if one is open.
+    pub async fn open_alert(&self) -> Option<String> {
+        let v = self.call(reqwest::Method::GET, "/alert/text", None).await.ok()?;
+        Some(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// The page body's rendered text.
+    pub async fn body_text(&self) -> anyhow::Result<String> {
+        let v = self.script("return document.body ? document.body.innerText : ''").await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until the page's body text no longer contains `needle`.
+    pub async fn wait_for_no_text(&self, needle: &str, secs: u64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let body = self.body_text().await?;
+            if !body.contains(needle) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "page still shows '{needle}'; it shows:\n{body}"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

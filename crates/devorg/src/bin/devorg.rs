@@ -30,6 +30,18 @@ struct Args {
     /// API requests allowed per day.
     #[arg(long, default_value_t = 15_000)]
     api_daily_limit: u64,
+    /// Serve HTTPS with a self-signed certificate (its authority is written as `ca.pem`).
+    #[arg(long)]
+    tls: bool,
+    /// Demo data to load into an empty org: `field-service`.
+    #[arg(long, value_parser = ["field-service"])]
+    seed: Option<String>,
+    /// Records the seed writes.
+    #[arg(long, default_value_t = 10_000)]
+    records: usize,
+    /// Seeds the seed's generator; the same value gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed_value: u64,
 }
 
 #[tokio::main]
@@ -47,10 +59,19 @@ async fn main() -> anyhow::Result<()> {
         schema_file: args.schema,
         token_ttl: Duration::from_secs(args.token_ttl_secs),
         api_daily_limit: args.api_daily_limit,
+        tls: args.tls,
+        seed: args.seed.map(|_| devorg::SeedOptions {
+            records: args.records,
+            seed: args.seed_value,
+            now: None,
+        }),
         ..Default::default()
     };
     let org = devorg::DevOrg::start(config).await.context("starting the org")?;
     println!("devorg listening on {}", org.url());
+    if let Some(ca) = org.ca_pem_path() {
+        println!("trust the certificate authority in {}", ca.display());
+    }
     println!(
         "log in with admin@devorg.example / {} (client {} / {})",
         devorg::DEMO_ADMIN_PASSWORD,

@@ -86,6 +86,19 @@ fn date(t: DateTime<Utc>) -> Sql {
 /// Writes the field-service data set into `conn` (one transaction), on top of whatever
 /// is there. Use [`apply_if_empty`] to seed only a fresh org.
 pub fn field_service(conn: &Connection, opts: &SeedOptions) -> Result<SeedReport, SeedError> {
+    // A large page cache keeps index pages in memory instead of spilling them to the WAL
+    // mid-transaction; the previous size comes back afterwards.
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    conn.execute_batch(&format!("PRAGMA cache_size = {SEED_CACHE_SIZE}"))?;
+    let out = seed_in_transaction(conn, opts);
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    out
+}
+
+/// Page cache while seeding, in SQLite's negative-means-KiB form (256 MiB).
+const SEED_CACHE_SIZE: i64 = -262_144;
+
+fn seed_in_transaction(conn: &Connection, opts: &SeedOptions) -> Result<SeedReport, SeedError> {
     let now = opts.now.unwrap_or_else(Utc::now);
     let started = std::time::Instant::now();
     let tx = conn.unchecked_transaction()?;

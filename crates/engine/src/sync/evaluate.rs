@@ -13,7 +13,8 @@ use super::remote::{
     fetch_all, held_ids, held_lookup_values, held_lookups, held_stamps, lookup_value, record_id,
     record_stamp,
 };
-use super::{ObjectCounts, SyncError};
+use super::{MAX_REPORT_RECORDS, ObjectCounts, RecordChange, RecordChangeKind, SyncError};
+use crate::history::display_name;
 use crate::scope::{HeldLink, ObjectScope, RuleSource, ScopePlan};
 
 /// What one object's run changed, for the objects whose scope derives from it.
@@ -26,6 +27,8 @@ pub(crate) struct ObjectChanges {
     /// Per tracked lookup field, its values before and after on every record stored or
     /// removed: the records of other objects whose scope may have moved.
     pub lookup_values: BTreeMap<String, BTreeSet<String>>,
+    /// The records stored or removed, for history (at most [`MAX_REPORT_RECORDS`]).
+    pub records: Vec<RecordChange>,
 }
 
 /// Changes per object in one run.
@@ -39,6 +42,8 @@ pub(crate) fn merge_changes(run: &mut RunChanges, object: &str, changes: ObjectC
     for (field, values) in changes.lookup_values {
         entry.lookup_values.entry(field).or_default().extend(values);
     }
+    let room = MAX_REPORT_RECORDS.saturating_sub(entry.records.len());
+    entry.records.extend(changes.records.into_iter().take(room));
 }
 
 /// One object's share of a run: where it reads and writes, and what it changed.
@@ -125,15 +130,19 @@ impl<'a> ObjectRun<'a> {
             })?
         };
 
-        // A record already kept out of scope for its pending changes stays as it is.
-        let already_left: BTreeSet<String> = self.store.read(|r| {
+        // A record already kept out of scope for its pending changes stays as it is; the
+        // others' names are read while they are still stored.
+        let (already_left, removed_names) = self.store.read(|r| {
             let mut out = BTreeSet::new();
+            let mut names = BTreeMap::new();
             for (id, _) in &removes {
                 if r.record_flags(&object, id)?.is_some_and(|f| f.scope_left) {
                     out.insert(id.clone());
+                } else if let Some(record) = r.get_record(&object, id)? {
+                    names.insert(id.clone(), display_name(&record));
                 }
             }
-            Ok(out)
+            Ok((out, names))
         })?;
         let removes: Vec<(String, RemoveKind)> =
             removes.into_iter().filter(|(id, _)| !already_left.contains(id)).collect();
@@ -151,13 +160,24 @@ impl<'a> ObjectRun<'a> {
 
         // Count, then note what other objects' scope needs to know.
         let inserted: BTreeSet<&String> = upserted.inserted.iter().collect();
-        for ((_, kind), id) in stores.iter().zip(&ids) {
+        for ((record, kind), id) in stores.iter().zip(&ids) {
             let arrived = inserted.contains(id);
-            match (kind, arrived) {
-                (_, false) => self.counts.updated += 1,
-                (StoreKind::Entered, true) => self.counts.entered_scope += 1,
-                (_, true) => self.counts.new += 1,
-            }
+            let action = match (kind, arrived) {
+                (_, false) => {
+                    self.counts.updated += 1;
+                    RecordChangeKind::Updated
+                }
+                (StoreKind::Entered, true) => {
+                    self.counts.entered_scope += 1;
+                    RecordChangeKind::EnteredScope
+                }
+                (_, true) => {
+                    self.counts.new += 1;
+                    RecordChangeKind::New
+                }
+            };
+            let name = display_name(record);
+            self.note_record(id, name, action);
             if arrived {
                 self.changes.arrived.insert(id.clone());
             }
@@ -165,14 +185,22 @@ impl<'a> ObjectRun<'a> {
         }
         let kept: BTreeSet<&String> = removed.kept.iter().collect();
         for (id, kind) in &removes {
-            if kept.contains(id) {
+            let action = if kept.contains(id) {
                 self.counts.kept_pending += 1;
+                RecordChangeKind::KeptPending
             } else {
                 match kind {
-                    RemoveKind::Deleted => self.counts.deleted += 1,
-                    RemoveKind::LeftScope => self.counts.left_scope += 1,
+                    RemoveKind::Deleted => {
+                        self.counts.deleted += 1;
+                        RecordChangeKind::Deleted
+                    }
+                    RemoveKind::LeftScope => {
+                        self.counts.left_scope += 1;
+                        RecordChangeKind::LeftScope
+                    }
                 }
-            }
+            };
+            self.note_record(id, removed_names.get(id).cloned().flatten(), action);
             self.changes.removed.insert(id.clone());
         }
         for map in before {
@@ -188,6 +216,14 @@ impl<'a> ObjectRun<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Lists one record change for history, up to [`MAX_REPORT_RECORDS`].
+    fn note_record(&mut self, id: &str, name: Option<String>, action: RecordChangeKind) {
+        if self.changes.records.len() < MAX_REPORT_RECORDS {
+            let object = self.scope.object.clone();
+            self.changes.records.push(RecordChange { object, id: id.to_string(), name, action });
+        }
     }
 
     /// The records whose scope may have moved because related records changed in this

@@ -162,6 +162,43 @@ pub struct SyncReport {
     pub upload: upload_step::UploadCounts,
     /// Per object, what the download did.
     pub objects: BTreeMap<String, ObjectCounts>,
+    /// The records the download stored or removed, at most [`MAX_REPORT_RECORDS`] per
+    /// object (the counts stay exact beyond that).
+    #[serde(default)]
+    pub records: Vec<RecordChange>,
+}
+
+/// Records listed per object in a [`SyncReport`].
+pub const MAX_REPORT_RECORDS: usize = 5000;
+
+/// What a run did to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecordChangeKind {
+    /// Stored for the first time.
+    New,
+    /// Stored again with the server's changes.
+    Updated,
+    /// Removed because the server deleted it.
+    Deleted,
+    /// Removed because no scope rule brings it in any more.
+    LeftScope,
+    /// Stored because a related record brought it into scope.
+    EnteredScope,
+    /// Should have left, but stays flagged for its pending changes.
+    KeptPending,
+}
+
+/// One record a run stored or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordChange {
+    /// The object.
+    pub object: String,
+    /// The record id.
+    pub id: String,
+    /// Its display name as the run saw it (see [`crate::history::display_name`]).
+    pub name: Option<String>,
+    /// What happened to it.
+    pub action: RecordChangeKind,
 }
 
 /// Why a sync step failed.

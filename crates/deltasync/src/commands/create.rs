@@ -1,0 +1,35 @@
+//! `deltasync create OBJECT field=value ...`: a new record on this device, uploaded with
+//! the next sync.
+
+use std::process::ExitCode;
+
+use deltasync::device::Access;
+use engine::edit::{EditError, Edits, parse_assignments};
+use serde_json::json;
+
+use super::Ctx;
+use super::output::print_json;
+use crate::cli::CreateArgs;
+
+pub fn run(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
+    let device = ctx.open(Access::Write)?;
+    let edits = Edits::new(device.store());
+    let describe = edits.describe(&args.object)?;
+    let fields = parse_assignments(&describe, &args.fields).map_err(EditError::Invalid)?;
+    let outcome = edits.create(&describe.name, &fields, device.clock().now())?;
+    if ctx.json {
+        print_json(&json!({
+            "object": describe.name,
+            "id": outcome.record_id,
+            "seq": outcome.seq,
+        }));
+    } else {
+        println!(
+            "Created {} {} (pending change {}); it uploads with the next sync.",
+            describe.name,
+            outcome.record_id,
+            outcome.seq.map_or_else(|| "-".into(), |s| s.to_string())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,68 @@
+//! Printing results: JSON with a stable shape under `--json`, plain text otherwise.
+
+use chrono::{DateTime, Local, Utc};
+use serde_json::Value;
+
+/// Prints `value` as pretty JSON on standard output.
+pub fn print_json(value: &Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(_) => println!("{value}"),
+    }
+}
+
+/// A time for people: local `YYYY-MM-DD HH:MM`.
+pub fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A time for JSON: RFC 3339 in UTC.
+pub fn json_time(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+}
+
+/// A JSON value as one table cell.
+pub fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Object(map) if map.contains_key("attributes") => {
+            // A parent record: show its fields but the attributes.
+            let parts: Vec<String> = map
+                .iter()
+                .filter(|(k, _)| *k != "attributes")
+                .map(|(k, v)| format!("{k}={}", cell(v)))
+                .collect();
+            parts.join(" ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Prints rows as an aligned text table under `headers`.
+pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, c) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count().min(60));
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let c: String = c.chars().take(60).collect();
+                format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0))
+            })
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers);
+    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
+    for row in rows {
+        line(row);
+    }
+}

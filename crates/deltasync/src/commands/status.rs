@@ -1,0 +1,87 @@
+//! `deltasync status`: who is logged in, whether the org answers, each object's records,
+//! last sync and next due time, and the pending changes.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use deltasync::device::{Access, Device};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::output::{json_time, local_time, print_json, print_table};
+
+/// How long the online check waits for the org.
+const ONLINE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A cheap authenticated call with a short timeout.
+async fn online(device: &Device) -> bool {
+    let Ok(client) = device.client(Some(ONLINE_TIMEOUT)) else { return false };
+    matches!(tokio::time::timeout(ONLINE_TIMEOUT, client.limits()).await, Ok(Ok(_)))
+}
+
+pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let device = ctx.open(Access::Read)?;
+    let saved = device.session()?;
+    let online = online(&device).await;
+    let (schedule, counts, pending) = device.store().read(|r| {
+        let schedule = r.schedule()?;
+        let mut counts = Vec::new();
+        for entry in &schedule {
+            let records = match r.count(&entry.object) {
+                Ok(n) => n,
+                Err(store::StoreError::UnknownObject(_)) => 0,
+                Err(e) => return Err(e),
+            };
+            counts.push(records);
+        }
+        let pending: u64 = r.pending_counts()?.iter().map(|(_, n)| n).sum();
+        Ok((schedule, counts, pending))
+    })?;
+    let mut schedule: Vec<_> = schedule.into_iter().zip(counts).collect();
+    schedule.sort_by(|a, b| a.0.object.cmp(&b.0.object));
+
+    if ctx.json {
+        let objects: Vec<Value> = schedule
+            .iter()
+            .map(|(e, records)| {
+                json!({
+                    "object": e.object,
+                    "records": records,
+                    "last_sync_at": json_time(e.last_sync_at),
+                    "next_due_at": json_time(e.next_due_at),
+                })
+            })
+            .collect();
+        print_json(&json!({
+            "user": {
+                "username": saved.username,
+                "user_id": saved.session.user_id,
+                "org_id": saved.session.org_id,
+                "instance_url": saved.session.instance_url,
+            },
+            "online": online,
+            "pending": pending,
+            "objects": objects,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("User:    {} ({})", saved.username, saved.session.user_id);
+    println!("Org:     {} at {}", saved.session.org_id, saved.session.instance_url);
+    println!("Network: {}", if online { "online" } else { "offline" });
+    println!("Pending: {pending} change(s)");
+    println!();
+    let rows: Vec<Vec<String>> = schedule
+        .iter()
+        .map(|(e, records)| {
+            vec![
+                e.object.clone(),
+                records.to_string(),
+                e.last_sync_at.map(local_time).unwrap_or_else(|| "never".into()),
+                e.next_due_at.map(local_time).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let headers = ["OBJECT", "RECORDS", "LAST SYNC", "NEXT DUE"].map(String::from);
+    print_table(&headers, &rows);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,189 @@
+//! The field web app in a real browser: Debian's Chromium at phone size, driven through
+//! ChromeDriver, against devorg in-process and a real store. Each step saves a
+//! screenshot under `target/screenshots/`.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::field::{Field, TECH1, XSS};
+use support::webdriver::Browser;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
+    let mut f = Field::start().await?;
+    let b = Browser::start().await?;
+    let base = f.base.clone();
+
+    // 1. Home shows the counts and the next sync once priming is done.
+    f.wait_synced().await?;
+    b.goto(&f.url).await?;
+    b.wait_for_text("Online", 15).await?;
+    let wo_count = b
+        .script("return document.querySelector('[data-object=\"WorkOrder\"]').textContent")
+        .await?;
+    assert_eq!(wo_count, json!("2"), "two work orders are on the device");
+    let next = b.text(&b.find("#next-sync").await?).await?;
+    assert!(next.contains("in "), "the next sync is due in the future: {next}");
+    assert!(b.body_text().await?.contains(TECH1));
+    b.screenshot("web-01-home").await?;
+
+    // 2. Open a work order, edit a field, add a line item under it.
+    b.goto(&format!("{base}/records/WorkOrder")).await?;
+    b.wait_for_text("Fix pump", 5).await?;
+    b.screenshot("web-02-work-orders").await?;
+    b.click(&b.find(&format!("a[href='/records/WorkOrder/{}']", f.seeded.wo)).await?).await?;
+    b.wait_for_text("Seal", 5).await?;
+    b.wait_for_text("Acme Pumps", 5).await?;
+    b.wait_for_text("Pump #1", 5).await?;
+    b.wait_for_text("Visit", 5).await?;
+    b.screenshot("web-03-work-order").await?;
+    b.click(&b.find("a[href$='/edit']").await?).await?;
+    let subject = b.find("#field-Subject").await?;
+    b.fill(&subject, "Fix pump and seal").await?;
+    b.screenshot("web-04-edit").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("Fix pump and seal", 5).await?;
+    b.wait_for_text("change waiting to upload", 5).await?;
+    b.click(&b.find("a[href^='/records/WorkOrderLineItem/new']").await?).await?;
+    let chosen = b.script("return document.getElementById('field-WorkOrderId').value").await?;
+    assert_eq!(chosen, json!(f.seeded.wo), "the new line item belongs to the work order");
+    b.fill(&b.find("#field-Subject").await?, "New gasket").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("New gasket", 5).await?;
+    b.screenshot("web-05-new-line-item").await?;
+
+    // A bad value is refused in the form with the reason.
+    b.goto(&format!("{base}/records/WorkOrderLineItem/new")).await?;
+    b.fill(&b.find("#field-Subject").await?, "Orphan").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("Work Order is required", 5).await?;
+    b.screenshot("web-06-refused").await?;
+
+    b.goto(&format!("{base}/pending")).await?;
+    b.wait_for_text("Fix pump and seal", 5).await?;
+    b.wait_for_text("New gasket", 5).await?;
+    b.wait_for_text("Waiting", 5).await?;
+    b.screenshot("web-07-pending").await?;
+
+    // 3. The org goes away: the app says offline, and the edits stay and stay searchable.
+    f.stop_org().await;
+    b.goto(&format!("{base}/")).await?;
+    b.wait_for_text("Offline", 15).await?;
+    b.screenshot("web-08-offline").await?;
+    b.goto(&format!("{base}/records/WorkOrder?q=seal")).await?;
+    b.wait_for_text("Fix pump and seal", 5).await?;
+    let rows = b.script("return document.querySelectorAll('ul.records > li > a').length").await?;
+    assert_eq!(rows, json!(1), "the search matches the edited work order only");
+    b.wait_for_text("Pending", 5).await?;
+    b.screenshot("web-09-offline-search").await?;
+
+    // 4. The org comes back: the app goes online and uploads without a click; the
+    // Pending screen empties by itself.
+    b.goto(&format!("{base}/pending")).await?;
+    b.wait_for_text("New gasket", 5).await?;
+    f.restart_org().await?;
+    b.wait_for_text("Online", 20).await?;
+    b.wait_for_text("Everything is uploaded", 30).await?;
+    b.screenshot("web-10-pending-empty").await?;
+    b.goto(&format!("{base}/history")).await?;
+    b.wait_for_text("Automatic upload", 10).await?;
+    b.screenshot("web-11-history").await?;
+    b.click(&b.find("a[data-kind='automatic']").await?).await?;
+    b.wait_for_text("Changes uploaded", 5).await?;
+    b.wait_for_text("Fix pump and seal", 5).await?;
+    b.wait_for_text("New gasket", 5).await?;
+    b.screenshot("web-12-upload-detail").await?;
+    let server = f
+        .org()
+        .admin()
+        .retrieve(TECH1, "WorkOrder", &f.seeded.wo)
+        .map_err(|e| anyhow::anyhow!("retrieve: {e:?}"))?;
+    assert_eq!(server["Subject"], json!("Fix pump and seal"), "the edit reached the org");
+
+    // 5. A change on the server: Sync Now shows live progress and the sync's detail.
+    f.org()
+        .admin()
+        .update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect valves"}))
+        .map_err(|e| anyhow::anyhow!("server edit: {e:?}"))?;
+    b.goto(&format!("{base}/")).await?;
+    b.find("#sync-now").await?;
+    b.script(
+        "window.__phases = []; new MutationObserver(function () { \
+           document.querySelectorAll('.phase').forEach(function (p) { \
+             if (p.textContent) window.__phases.push(p.textContent); }); \
+         }).observe(document.body, {subtree: true, childList: true, characterData: true}); \
+         return true",
+    )
+    .await?;
+    b.click(&b.find("#sync-now").await?).await?;
+    b.wait_for_text("Sync complete. Next scheduled sync at", 20).await?;
+    let phases = b.script("return window.__phases").await?;
+    assert!(
+        phases.as_array().is_some_and(|p| p
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| t.starts_with("Downloading")))),
+        "live progress was shown: {phases}"
+    );
+    b.screenshot("web-13-synced").await?;
+    b.goto(&format!("{base}/records/WorkOrder")).await?;
+    b.wait_for_text("Inspect valves", 5).await?;
+    b.goto(&format!("{base}/history")).await?;
+    b.click(&b.find("a[data-kind='user']").await?).await?;
+    b.wait_for_text("Records retrieved", 5).await?;
+    b.wait_for_text("1 updated", 5).await?;
+    b.screenshot("web-14-history-detail").await?;
+    // FIXME: the engine reports counts per object but not which records a sync retrieved;
+    // once it does, assert the detail names "Inspect valves".
+
+    // 6. A conflict: the same field changed here and on the server, settled field by
+    // field in the browser.
+    b.goto(&format!("{base}/records/WorkOrder/{}/edit", f.seeded.wo2)).await?;
+    b.fill(&b.find("#field-Subject").await?, "Inspect valves and hoses").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("change waiting to upload", 5).await?;
+    f.org()
+        .admin()
+        .update(TECH1, "WorkOrder", &f.seeded.wo2, json!({"Subject": "Inspect all valves"}))
+        .map_err(|e| anyhow::anyhow!("server edit: {e:?}"))?;
+    let seq = f
+        .handle
+        .store()
+        .read(|r| r.pending_for_record("WorkOrder", &f.seeded.wo2))?
+        .expect("the edit is queued")
+        .seq;
+    b.goto(&format!("{base}/")).await?;
+    b.click(&b.find("#sync-now").await?).await?;
+    b.wait_for_text("Next scheduled sync at", 20).await?;
+    b.goto(&format!("{base}/pending")).await?;
+    b.wait_for_text("Conflict", 5).await?;
+    b.wait_for_text("Inspect all valves", 5).await?;
+    b.screenshot("web-15-conflict").await?;
+    b.click(&b.find(&format!("li[data-seq='{seq}'] input[value='server']")).await?).await?;
+    b.click(&b.find(&format!("li[data-seq='{seq}'] form.conflict button")).await?).await?;
+    b.wait_for_no_text("Inspect valves and hoses", 5).await?;
+    b.goto(&format!("{base}/records/WorkOrder/{}", f.seeded.wo2)).await?;
+    b.wait_for_text("Inspect all valves", 5).await?;
+    b.screenshot("web-16-resolved").await?;
+
+    // The probe record named like a script renders as text.
+    b.goto(&format!("{base}/records/Account")).await?;
+    b.wait_for_text(XSS, 5).await?;
+    b.goto(&format!("{base}/records/Account/{}", f.seeded.account)).await?;
+    b.wait_for_text("Acme Pumps", 5).await?;
+    b.goto(&format!("{base}/records/WorkOrder/{}", f.seeded.wo2)).await?;
+    b.wait_for_text(XSS, 5).await?;
+    assert_eq!(b.open_alert().await, None, "no script ran");
+    let scripts = b.script("return document.scripts.length").await?;
+    assert_eq!(scripts, json!(1), "only the app's own script is on the page");
+    b.screenshot("web-17-xss-probe").await?;
+
+    b.goto(&format!("{base}/schedule")).await?;
+    b.wait_for_text("every 15 min", 5).await?;
+    b.screenshot("web-18-schedule").await?;
+
+    b.quit().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(())
+}
