@@ -163,11 +163,10 @@ fn a_technician_works_offline_and_syncs() {
     f.json(&["delete", "WorkOrderLineItem", &item_id]);
 
     let query = f.json(&["query", "SELECT Subject FROM WorkOrder ORDER BY Subject"]);
-    // FIXME: a record created offline has `IsDeleted` NULL in the store, and the offline
-    // query's `IsDeleted = 0` filter hides it; the store should give local creates
-    // `IsDeleted = 0`, and then this query returns both work orders.
-    assert_eq!(query["totalSize"], 1, "today the local create is hidden from offline SOQL");
+    // Offline SOQL sees the record created offline next to the edited one.
+    assert_eq!(query["totalSize"], 2, "{query}");
     assert_eq!(query["records"][0]["Subject"], "Fix pump today");
+    assert_eq!(query["records"][1]["Subject"], "New job");
     let status = f.json(&["status"]);
     let wo = status["objects"].as_array().unwrap().iter().find(|o| o["object"] == "WorkOrder");
     assert_eq!(wo.unwrap()["records"], 2, "the local create is stored");

@@ -47,6 +47,14 @@ pub(crate) fn record_edit(
             names.push(format!("\"{}\"", f.name));
             args.push(json_to_sql(f, v).map_err(|r| refuse(&id, &r))?);
         }
+        // A record made here is not deleted; offline queries filter on `IsDeleted = 0`, so
+        // the row says so even though the server sets the field itself.
+        if let Some(is_deleted) = schema.field("IsDeleted")
+            && !values.iter().any(|(f, _)| f.name == is_deleted.name)
+        {
+            names.push(format!("\"{}\"", is_deleted.name));
+            args.push(SqlValue::Integer(0));
+        }
         let placeholders: Vec<String> = (1..=args.len()).map(|i| format!("?{i}")).collect();
         conn.execute(
             &format!(
