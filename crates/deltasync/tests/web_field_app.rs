@@ -132,10 +132,9 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.goto(&format!("{base}/history")).await?;
     b.click(&b.find("a[data-kind='user']").await?).await?;
     b.wait_for_text("Records retrieved", 5).await?;
-    b.wait_for_text("1 updated", 5).await?;
+    // The detail names the record the server changed, with what happened to it.
+    b.wait_for_text("Inspect valves\nWork Order\nUpdated", 5).await?;
     b.screenshot("web-14-history-detail").await?;
-    // FIXME: the engine reports counts per object but not which records a sync retrieved;
-    // once it does, assert the detail names "Inspect valves".
 
     // 6. A conflict: the same field changed here and on the server, settled field by
     // field in the browser.

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use deltasync::app::{AppEvent, AppHandle, Identity, NextDue, Trigger};
+use deltasync::app::{AppHandle, AppOptions, Identity};
 use devorg::{Config, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TECH_PASSWORD, DevOrg, RunningOrg};
 use engine::profile::ProfileSource;
-use engine::{Engine, SyncKind, SyncOptions, SystemClock};
+use engine::{Engine, SystemClock};
 use salesforce::client::{Client, ClientConfig, OAuthApp};
 use serde_json::{Value, json};
-use store::{EventRecord, RecordAction, Store, StoreKey, SyncOutcome};
+use store::{Store, StoreKey};
 use tempfile::TempDir;
 
 pub const TECH1: &str = "tech1@field.example";
@@ -103,22 +103,18 @@ impl Field {
         let store =
             Arc::new(Store::open(&store_dir.path().join("store.db"), &StoreKey::generate())?);
         let source = ProfileSource::parse("field-service.toml", FIELD_SERVICE)?;
-        let mut engine = Engine::open(store, client, &source, Arc::new(SystemClock)).await?;
-        // devorg serves no replication resources: sync by stamps.
-        engine.set_options(SyncOptions { replication_log: false, ..SyncOptions::default() });
-        let engine = Arc::new(engine);
-        let handle = AppHandle::new(engine.clone(), Arc::new(SystemClock), identity);
+        let engine = Engine::open(store, client, &source, Arc::new(SystemClock)).await?;
+        let handle = AppHandle::new(Arc::new(engine), Arc::new(SystemClock), identity);
 
-        let now = Utc::now();
-        let profile = engine.profile().clone();
-        handle.store().write(|tx| {
-            for o in &profile.objects {
-                tx.set_sync_interval(&o.name, o.interval_secs, now)?;
-            }
-            Ok(())
-        })?;
-        tokio::spawn(sync_loop(handle.clone(), org.url().to_string()));
-        handle.request_sync(Trigger::Initial, &[]);
+        // The real app: sync worker, scheduler and connectivity watcher, paced for tests.
+        // It primes the store with an initial sync first.
+        let options = AppOptions {
+            tick: Duration::from_millis(100),
+            check_interval: Duration::from_millis(300),
+            offline_retry_min: Duration::from_millis(200),
+            offline_retry_max: Duration::from_secs(1),
+        };
+        tokio::spawn(deltasync::app::run(handle.clone(), options, std::future::pending()));
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
@@ -164,130 +160,4 @@ impl Field {
     pub fn org(&self) -> &RunningOrg {
         self.org.as_ref().expect("the org runs")
     }
-}
-
-// FIXME: this loop stands in for `app::run` (sync worker, scheduler, connectivity watcher)
-// until it lands; the tests should start that instead.
-async fn sync_loop(handle: AppHandle, org_url: String) {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("client");
-    loop {
-        // Connectivity: the org answering at all counts as online.
-        let up = http.get(format!("{org_url}/services/data")).send().await.is_ok();
-        if handle.status().online != up {
-            handle.update_status(|s| s.online = up);
-            if up && handle.status().pending > 0 {
-                handle.request_sync(Trigger::Automatic, &[]);
-            }
-        }
-        if up && let Some(request) = handle.take_requests() {
-            run_sync(&handle, &request.triggers).await;
-        }
-        tokio::select! {
-            _ = handle.requested() => {}
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-        }
-    }
-}
-
-async fn run_sync(handle: &AppHandle, triggers: &[Trigger]) {
-    let kind = [Trigger::User, Trigger::Initial, Trigger::Automatic, Trigger::Scheduled]
-        .into_iter()
-        .find(|t| triggers.contains(t))
-        .unwrap_or(Trigger::User);
-    let started = Utc::now();
-    handle.update_status(|s| s.syncing = Some(kind.as_str()));
-    handle.publish(AppEvent::SyncStarted { trigger: kind.as_str() });
-    let event_id = handle.store().write(|tx| tx.begin_sync_event(kind, started)).ok();
-    let before = pending_records(handle);
-    let progress_handle = handle.clone();
-    let mut progress = move |e: engine::SyncEvent| {
-        if let engine::SyncEvent::Progress { object, done, total } = e {
-            progress_handle.publish(AppEvent::Downloading { object, done, total });
-        }
-    };
-    let total = before.len() as u64;
-    handle.publish(AppEvent::Uploading { done: 0, total });
-    let result = handle.engine().sync(SyncKind::Delta, &mut progress).await;
-    handle.publish(AppEvent::Uploading { done: total, total });
-    let ended = Utc::now();
-    let after = pending_records(handle);
-    let (outcome, reason, counts, upload) = match &result {
-        Ok(report) => (
-            SyncOutcome::Succeeded,
-            None,
-            serde_json::to_value(&report.objects).unwrap_or_default(),
-            serde_json::to_value(report.upload).unwrap_or_default(),
-        ),
-        Err(e) => {
-            eprintln!("sync failed: {e}");
-            (SyncOutcome::Failed, Some(e.to_string()), json!({}), json!({}))
-        }
-    };
-    let uploaded: Vec<EventRecord> = before
-        .iter()
-        .filter(|(o, id, _)| !after.iter().any(|(ao, aid, _)| ao == o && aid == id))
-        .map(|(object, id, name)| EventRecord {
-            object: object.clone(),
-            record_id: id.clone(),
-            display_name: name.clone(),
-            action: RecordAction::Uploaded,
-            detail: None,
-        })
-        .collect();
-    if let Some(id) = event_id {
-        let _ = handle.store().write(|tx| {
-            tx.add_sync_event_records(id, &uploaded)?;
-            tx.finish_sync_event(id, ended, outcome, reason.as_deref(), &counts, &upload)?;
-            if outcome == SyncOutcome::Succeeded {
-                for entry in tx.read().schedule()? {
-                    tx.record_scheduled_sync(&entry.object, ended)?;
-                }
-            }
-            Ok(())
-        });
-    }
-    let schedule = handle.store().read(|r| r.schedule()).unwrap_or_default();
-    let next_due = schedule.iter().filter_map(|e| e.next_due_at).min().map(|at| NextDue {
-        objects: schedule
-            .iter()
-            .filter(|e| e.next_due_at == Some(at))
-            .map(|e| e.object.clone())
-            .collect(),
-        at,
-    });
-    let pending = after.len() as u64;
-    handle.update_status(|s| {
-        s.syncing = None;
-        s.pending = pending;
-        if result.is_ok() {
-            s.last_sync_at = Some(ended);
-            s.next_due = next_due.clone();
-        } else {
-            s.online = false;
-        }
-        s.last_outcome = Some(outcome.as_str().to_string());
-    });
-    handle.publish(AppEvent::SyncFinished {
-        event_id,
-        outcome: outcome.as_str().to_string(),
-        next_due,
-    });
-}
-
-fn pending_records(handle: &AppHandle) -> Vec<(String, String, Option<String>)> {
-    let changes =
-        handle.store().read(|r| r.pending_changes(&Default::default())).unwrap_or_default();
-    changes
-        .into_iter()
-        .map(|c| {
-            let record =
-                handle.store().read(|r| r.get_record(&c.object, &c.record_id)).ok().flatten();
-            let name = record
-                .as_ref()
-                .and_then(|r| r.get("Subject").or(r.get("Name")))
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            (c.object, c.record_id, name)
-        })
-        .collect()
 }
