@@ -16,11 +16,6 @@ use crate::org::Org;
 use crate::records::{self, Ctx};
 use crate::schema::Sharing;
 
-// FIXME: there is no handle yet to hold a write transaction open (for late-commit
-// scenarios): every request shares one connection, so a held transaction would block
-// them all. It needs a second connection per held transaction, with reads going through
-// WAL snapshots; the replication endpoints are where that belongs.
-
 /// Administrative access to a running org.
 #[derive(Debug, Clone)]
 pub struct Admin {

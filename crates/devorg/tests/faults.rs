@@ -112,6 +112,30 @@ async fn a_dropped_connection_cuts_the_body_after_the_write_ran() {
 }
 
 #[tokio::test]
+async fn a_dropped_connection_also_cuts_an_answer_without_a_body() {
+    let org = start().await;
+    let api = admin(&org).await;
+    let (_, created) = api.post("/sobjects/Account", account("before")).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    org.set_faults(FaultConfig { seed: 1, drop_rate: 1.0, ..FaultConfig::default() });
+    let resp = api
+        .http
+        .patch(api.url(&format!("/sobjects/Account/{id}")))
+        .bearer_auth(&api.token)
+        .json(&serde_json::json!({"Name": "after"}))
+        .send()
+        .await;
+    let outcome = match resp {
+        Ok(r) => r.bytes().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assert!(outcome.is_err(), "an update's 204 should have been cut too");
+    org.set_faults(FaultConfig::default());
+    let (_, body) = api.get(&format!("/sobjects/Account/{id}")).await;
+    assert_eq!(body["Name"], "after", "the update committed before the cut: {body}");
+}
+
+#[tokio::test]
 async fn latency_and_spikes_are_counted() {
     let org = start().await;
     org.set_faults(FaultConfig {
