@@ -17,12 +17,10 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use super::{AppHandle, AppOptions, Identity, SyncRequest, Trigger};
+use crate::device::FIELD_SERVICE_PROFILE;
 
 /// The technician the demo logs in as.
 pub const DEMO_USER: &str = "tech1@field.example";
-
-/// The field-service profile the demo syncs with.
-pub const FIELD_SERVICE_PROFILE: &str = include_str!("../../../engine/profiles/field-service.toml");
 
 /// Where and how to run the demo.
 #[derive(Debug, Clone)]
