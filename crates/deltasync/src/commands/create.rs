@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use deltasync::device::Access;
 use engine::edit::{EditError, Edits, parse_assignments};
-use serde_json::json;
 
 use super::Ctx;
-use super::output::print_json;
+use super::output::print_edit;
 use crate::cli::CreateArgs;
 
 pub fn run(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
@@ -17,19 +16,10 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> anyhow::Result<ExitCode> {
     let describe = edits.describe(&args.object)?;
     let fields = parse_assignments(&describe, &args.fields).map_err(EditError::Invalid)?;
     let outcome = edits.create(&describe.name, &fields, device.clock().now())?;
-    if ctx.json {
-        print_json(&json!({
-            "object": describe.name,
-            "id": outcome.record_id,
-            "seq": outcome.seq,
-        }));
-    } else {
-        println!(
-            "Created {} {} (pending change {}); it uploads with the next sync.",
-            describe.name,
-            outcome.record_id,
-            outcome.seq.map_or_else(|| "-".into(), |s| s.to_string())
-        );
-    }
+    let (object, id) = (&describe.name, &outcome.record_id);
+    print_edit(ctx.json, object, &outcome, |seq| {
+        let seq = seq.map_or_else(|| "-".into(), |s| s.to_string());
+        format!("Created {object} {id} (pending change {seq}); it uploads with the next sync.")
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use deltasync::device::Access;
 use engine::edit::Edits;
-use serde_json::json;
 
 use super::Ctx;
-use super::output::print_json;
+use super::output::print_edit;
 use crate::cli::DeleteArgs;
 
 pub fn run(ctx: &Ctx, args: DeleteArgs) -> anyhow::Result<ExitCode> {
@@ -16,22 +15,12 @@ pub fn run(ctx: &Ctx, args: DeleteArgs) -> anyhow::Result<ExitCode> {
     let edits = Edits::new(device.store());
     let describe = edits.describe(&args.object)?;
     let outcome = edits.delete(&describe.name, &args.id, device.clock().now())?;
-    if ctx.json {
-        print_json(&json!({
-            "object": describe.name,
-            "id": outcome.record_id,
-            "seq": outcome.seq,
-        }));
-    } else {
-        match outcome.seq {
-            Some(seq) => {
-                println!("Deleted {} {} (pending change {seq}).", describe.name, outcome.record_id)
-            }
-            None => println!(
-                "Deleted {} {}: it was never uploaded, so nothing is left to send.",
-                describe.name, outcome.record_id
-            ),
+    let (object, id) = (&describe.name, &outcome.record_id);
+    print_edit(ctx.json, object, &outcome, |seq| match seq {
+        Some(seq) => format!("Deleted {object} {id} (pending change {seq})."),
+        None => {
+            format!("Deleted {object} {id}: it was never uploaded, so nothing is left to send.")
         }
-    }
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -66,3 +66,23 @@ pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
         line(row);
     }
 }
+
+/// Prints a local edit's outcome: its object, id and queue position as JSON under `--json`,
+/// otherwise the line `text` makes from the pending change's number (none when nothing is
+/// left to upload).
+pub fn print_edit(
+    json: bool,
+    object: &str,
+    outcome: &store::EditOutcome,
+    text: impl FnOnce(Option<i64>) -> String,
+) {
+    if json {
+        print_json(&serde_json::json!({
+            "object": object,
+            "id": outcome.record_id,
+            "seq": outcome.seq,
+        }));
+    } else {
+        println!("{}", text(outcome.seq));
+    }
+}

@@ -4,10 +4,9 @@ use std::process::ExitCode;
 
 use deltasync::device::Access;
 use engine::edit::{EditError, Edits, parse_assignments};
-use serde_json::json;
 
 use super::Ctx;
-use super::output::print_json;
+use super::output::print_edit;
 use crate::cli::UpdateArgs;
 
 pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<ExitCode> {
@@ -16,22 +15,10 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<ExitCode> {
     let describe = edits.describe(&args.object)?;
     let fields = parse_assignments(&describe, &args.fields).map_err(EditError::Invalid)?;
     let outcome = edits.update(&describe.name, &args.id, &fields, device.clock().now())?;
-    if ctx.json {
-        print_json(&json!({
-            "object": describe.name,
-            "id": outcome.record_id,
-            "seq": outcome.seq,
-        }));
-    } else {
-        match outcome.seq {
-            Some(seq) => {
-                println!("Updated {} {} (pending change {seq}).", describe.name, outcome.record_id)
-            }
-            None => println!(
-                "Updated {} {}: back to the server's values, nothing to upload.",
-                describe.name, outcome.record_id
-            ),
-        }
-    }
+    let (object, id) = (&describe.name, &outcome.record_id);
+    print_edit(ctx.json, object, &outcome, |seq| match seq {
+        Some(seq) => format!("Updated {object} {id} (pending change {seq})."),
+        None => format!("Updated {object} {id}: back to the server's values, nothing to upload."),
+    });
     Ok(ExitCode::SUCCESS)
 }
