@@ -74,6 +74,18 @@ fn a_full_disk_is_named_and_loses_nothing() {
     let err = fails(&f, &["--json", "create", "Account", "Name=refused-when-full"]);
     assert!(says_disk_full(&err), "the edit names the problem: {err}");
 
+    // Reading still works, or says why not.
+    let out = f.run(&["--json", "pending"]);
+    if out.status.success() {
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(listed["changes"].as_array().map(Vec::len), Some(2), "{listed}");
+        println!("on the full disk, `pending` still lists the changes");
+    } else {
+        let err = fails(&f, &["--json", "pending"]);
+        assert!(says_disk_full(&err), "a read on a full disk names the problem: {err}");
+        println!("on the full disk, `pending` fails with: {err}");
+    }
+
     // Space returns: the earlier changes are all there, the refused one is not.
     disk.free();
     let pending = f.pending();
