@@ -68,6 +68,7 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
         (&json!(true), &json!(false)),
         "read-only, never sent: {number}"
     );
+    assert_ne!(number[2], json!(""), "the work order has its number");
     let typed = b.fill(&b.find("#field-WorkOrderNumber").await?, "99999").await;
     let after = b.script_with(VALUE_OF, json!(["field-WorkOrderNumber"])).await?;
     assert_eq!(after, number[2], "typing into a read-only field changes nothing ({typed:?})");
@@ -100,6 +101,11 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
         b.script_with(VALUE_OF, json!(["field-Subject"])).await?,
         json!("Fix pump and seal"),
         "the typed values stay in the refused form"
+    );
+    assert_eq!(
+        b.script_with(VALUE_OF, json!(["field-WorkOrderNumber"])).await?,
+        number[2],
+        "the refused form still shows the read-only number"
     );
     b.screenshot("web-04b-refused-picklist").await?;
     b.script("document.getElementById('field-Status').value = 'In Progress'; return true").await?;
@@ -254,6 +260,7 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     let start = salesforce::time::parse_datetime(stored["SchedStartTime"].as_str().unwrap())?;
     b.goto(&format!("{base}/records/ServiceAppointment/{}", f.seeded.appointment)).await?;
     b.wait_for_text("Visit", 5).await?;
+    b.wait_for_text("Scheduled Start", 5).await?; // the describe's label
     let shown = b
         .script("return document.querySelector('[data-field=SchedStartTime] time').textContent")
         .await?;

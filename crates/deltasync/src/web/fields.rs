@@ -2,6 +2,8 @@
 //! whether a save needs it, whether it may be written, its picklist values and length.
 //! The same describe is what the engine's edit validation checks the values against.
 
+use std::collections::HashMap;
+
 use salesforce::wire::{FieldDescribe, SObjectDescribe};
 
 use engine::edit::EditKind;
@@ -78,6 +80,19 @@ pub fn form_fields(
                 max_length: text_length(f),
             })
         })
+        .collect()
+}
+
+/// The describe's label of each field of `object`, when its describe is cached.
+pub fn field_labels(store: &store::Store, object: &str) -> HashMap<String, String> {
+    let Ok(Some(describe)) = engine::edit::cached_describe(store, object) else {
+        return HashMap::new();
+    };
+    describe
+        .fields
+        .into_iter()
+        .filter(|f| !f.label.trim().is_empty())
+        .map(|f| (f.name, f.label))
         .collect()
 }
 

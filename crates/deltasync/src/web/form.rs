@@ -155,6 +155,10 @@ pub async fn update(
         }
         Err(e) => {
             refusal(&ctx, EditKind::Update, &mut form, e)?;
+            // Read-only fields are never sent; show what the record holds.
+            for f in ctx.fields(EditKind::Update).iter().filter(|f| f.read_only) {
+                form.values.insert(f.name.clone(), input_value(f, current.get(&f.name)));
+            }
             Ok(refused(&state, &ctx, Some(&id), &form))
         }
     }

@@ -408,6 +408,7 @@ pub async fn detail_page(
         }
     }
     let title = view.display(&record);
+    let labels = super::fields::field_labels(handle.store(), &object);
 
     let content = html! {
         div.titlebar {
@@ -435,7 +436,7 @@ pub async fn detail_page(
                     @let value = record.get(&f.name);
                     @let changed = change.as_ref().is_some_and(|c| c.fields.contains_key(&f.name));
                     div.field.changed[changed] data-field=(f.name) {
-                        dt { (label(&f.name)) @if changed { span.tag.pending { "Edited" } } }
+                        dt { (labels.get(&f.name).cloned().unwrap_or_else(|| label(&f.name))) @if changed { span.tag.pending { "Edited" } } }
                         dd {
                             @if let Some((_, target, tid, name)) = parents.iter().find(|p| p.0 == f.name) {
                                 a href={ "/records/" (target) "/" (tid) } { (name) }

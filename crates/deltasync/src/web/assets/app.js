@@ -248,6 +248,13 @@
 
   localTimes(document);
   localInputs(document);
+  // A refused form: take the person to the first field to fix.
+  var invalid = document.querySelector(
+    ".form-field.invalid input:not([type=hidden]), .form-field.invalid select, .form-field.invalid textarea");
+  if (invalid) {
+    invalid.scrollIntoView({ block: "center" });
+    invalid.focus();
+  }
   bindForms();
   connect();
 })();
