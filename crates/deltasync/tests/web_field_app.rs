@@ -131,6 +131,7 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
 
     // Lists page: more products than one page, walked forward and back.
     b.goto(&format!("{base}/records/Product2")).await?;
+    b.wait_for_text("Products", 5).await?; // the describe's plural label
     b.wait_for_text(&format!("1–50 of {PRODUCTS} records"), 5).await?;
     let rows = b.script("return document.querySelectorAll('ul.records > li > a').length").await?;
     assert_eq!(rows, json!(50));

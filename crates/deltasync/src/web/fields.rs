@@ -96,6 +96,15 @@ pub fn field_labels(store: &store::Store, object: &str) -> HashMap<String, Strin
         .collect()
 }
 
+/// The object's plural label from its cached describe (`Products`), else one made from
+/// its name.
+pub fn plural_label(store: &store::Store, object: &str) -> String {
+    match engine::edit::cached_describe(store, object) {
+        Ok(Some(d)) if !d.label_plural.trim().is_empty() => d.label_plural,
+        _ => super::objects::object_label(object),
+    }
+}
+
 /// A field a create must give: writable, not nillable, with no default, not a boolean.
 /// This is the rule the engine's validation applies.
 pub fn is_required(f: &FieldDescribe) -> bool {

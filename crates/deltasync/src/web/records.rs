@@ -230,10 +230,11 @@ pub async fn list_page(
         })
         .collect();
 
+    let title = super::fields::plural_label(handle.store(), &object);
     let content = html! {
         div.titlebar {
             a.back href="/records" aria-label="All objects" { "‹" }
-            h1 { (object_label(&object)) }
+            h1 { (title) }
             a.button.small href={ "/records/" (object) "/new" } { "+ New" }
         }
         form.search role="search" method="get" action={ "/records/" (object) } {
@@ -286,10 +287,7 @@ pub async fn list_page(
             }
         }
     };
-    Ok(shell(
-        Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status },
-        content,
-    ))
+    Ok(shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
 }
 
 /// Runs an offline `SELECT COUNT()` and returns the count.
