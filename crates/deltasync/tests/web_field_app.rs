@@ -116,6 +116,8 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.click(&b.find("a[href^='/records/WorkOrderLineItem/new']").await?).await?;
     let chosen = b.script("return document.getElementById('field-WorkOrderId').value").await?;
     assert_eq!(chosen, json!(f.seeded.wo), "the new line item belongs to the work order");
+    let status = b.script_with(VALUE_OF, json!(["field-Status"])).await?;
+    assert_eq!(status, json!("New"), "the describe's default is chosen");
     b.fill(&b.find("#field-Subject").await?, "New gasket").await?;
     b.click(&b.find("form.record-form button[type=submit]").await?).await?;
     b.wait_for_text("New gasket", 5).await?;

@@ -73,7 +73,13 @@ pub async fn new_page(
     Query(prefill): Query<HashMap<String, String>>,
 ) -> Result<Markup, WebError> {
     let ctx = FormContext::load(&state.handle, &object)?;
-    let form = FormState { values: prefill, ..FormState::default() };
+    let mut values = prefill;
+    for f in &ctx.describe.fields {
+        if let Some(default) = default_text(f) {
+            values.entry(f.name.clone()).or_insert(default);
+        }
+    }
+    let form = FormState { values, ..FormState::default() };
     Ok(render(&state, &ctx, None, &form))
 }
 
@@ -92,6 +98,17 @@ pub async fn edit_page(
     Ok(render(&state, &ctx, Some(&id), &FormState { values, ..FormState::default() }))
 }
 
+/// A field's default on create as form text: the describe's default value, or the
+/// picklist value marked default.
+fn default_text(f: &salesforce::wire::FieldDescribe) -> Option<String> {
+    match &f.default_value {
+        Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+        Some(Value::Bool(b)) => return Some(b.to_string()),
+        Some(Value::Number(n)) => return Some(n.to_string()),
+        _ => {}
+    }
+    f.picklist_values.iter().find(|p| p.active && p.default_value).map(|p| p.value.clone())
+}
 fn load(handle: &AppHandle, view: &ObjectView, id: &str) -> Result<Record, WebError> {
     handle.store().read(|r| r.get_record(&view.schema.name, id))?.ok_or_else(|| {
         WebError::not_found(format!("No {} with id {id} on this device", view.schema.name))
