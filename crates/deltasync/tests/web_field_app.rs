@@ -1,19 +1,32 @@
-//! The field web app in a real browser: Debian's Chromium at phone size, driven through
-//! ChromeDriver, against devorg in-process and a real store. Each step saves a
-//! screenshot under `target/screenshots/`.
+//! The field web app in a real browser: Debian's Chromium at phone size in the
+//! Asia/Kolkata time zone (UTC+5:30, no summer time), driven through ChromeDriver, against
+//! devorg in-process and a real store. Each step saves a screenshot under
+//! `target/screenshots/`.
 
 mod support;
 
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
-use support::field::{Field, TECH1, XSS};
+use support::field::{Field, PRODUCTS, TECH1, XSS};
 use support::webdriver::Browser;
+
+/// The browser's time zone, and its offset from UTC.
+const ZONE: &str = "Asia/Kolkata";
+const ZONE_OFFSET_SECS: i32 = 5 * 3600 + 30 * 60;
+
+fn in_zone(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&FixedOffset::east_opt(ZONE_OFFSET_SECS).expect("a valid offset"))
+}
+
+/// The value of element `id` in the page.
+const VALUE_OF: &str = "return document.getElementById(arguments[0]).value";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     let mut f = Field::start().await?;
-    let b = Browser::start().await?;
+    let b = Browser::start_in_zone(Some(ZONE)).await?;
     let base = f.base.clone();
 
     // 1. Home shows the counts and the next sync once priming is done.
@@ -26,6 +39,7 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     assert_eq!(wo_count, json!("2"), "two work orders are on the device");
     let next = b.text(&b.find("#next-sync").await?).await?;
     assert!(next.contains("in "), "the next sync is due in the future: {next}");
+    assert!(!next.contains("UTC"), "the script shows the time in the browser's zone: {next}");
     assert!(b.body_text().await?.contains(TECH1));
     b.screenshot("web-01-home").await?;
 
@@ -40,26 +54,100 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.wait_for_text("Visit", 5).await?;
     b.screenshot("web-03-work-order").await?;
     b.click(&b.find("a[href$='/edit']").await?).await?;
+    // The form follows the describe: labels, the auto-number read-only, Status offering
+    // the org's active values only.
+    b.wait_for_text("Work Order Number (read-only)", 5).await?;
+    let number = b
+        .script(
+            "var i = document.getElementById('field-WorkOrderNumber'); \
+             return [i.readOnly, i.hasAttribute('name'), i.value]",
+        )
+        .await?;
+    assert_eq!(
+        (&number[0], &number[1]),
+        (&json!(true), &json!(false)),
+        "read-only, never sent: {number}"
+    );
+    assert_ne!(number[2], json!(""), "the work order has its number");
+    let typed = b.fill(&b.find("#field-WorkOrderNumber").await?, "99999").await;
+    let after = b.script_with(VALUE_OF, json!(["field-WorkOrderNumber"])).await?;
+    assert_eq!(after, number[2], "typing into a read-only field changes nothing ({typed:?})");
+    let options = b
+        .script("return Array.from(document.querySelectorAll('#field-Status option')).map(function (o) { return o.value; })")
+        .await?;
+    assert_eq!(
+        options,
+        json!(["", "New", "In Progress", "On Hold", "Completed", "Closed", "Canceled"]),
+        "the picklist offers the describe's values"
+    );
     let subject = b.find("#field-Subject").await?;
     b.fill(&subject, "Fix pump and seal").await?;
     b.screenshot("web-04-edit").await?;
+    // A value the picklist does not offer, forced into the page, is refused by the
+    // engine's validation with the field named.
+    b.script(
+        "var s = document.getElementById('field-Status'); var o = document.createElement('option'); \
+         o.value = 'Bogus'; o.text = 'Bogus'; s.appendChild(o); s.value = 'Bogus'; return s.value",
+    )
+    .await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("Please fix the fields marked below.", 5).await?;
+    let err = b.text(&b.find("#err-Status").await?).await?;
+    assert_eq!(
+        err,
+        "Status: 'Bogus' is not one of: New, In Progress, On Hold, Completed, Closed, Canceled"
+    );
+    assert_eq!(
+        b.script_with(VALUE_OF, json!(["field-Subject"])).await?,
+        json!("Fix pump and seal"),
+        "the typed values stay in the refused form"
+    );
+    assert_eq!(
+        b.script_with(VALUE_OF, json!(["field-WorkOrderNumber"])).await?,
+        number[2],
+        "the refused form still shows the read-only number"
+    );
+    b.screenshot("web-04b-refused-picklist").await?;
+    b.script("document.getElementById('field-Status').value = 'In Progress'; return true").await?;
     b.click(&b.find("form.record-form button[type=submit]").await?).await?;
     b.wait_for_text("Fix pump and seal", 5).await?;
+    b.wait_for_text("In Progress", 5).await?;
     b.wait_for_text("change waiting to upload", 5).await?;
     b.click(&b.find("a[href^='/records/WorkOrderLineItem/new']").await?).await?;
     let chosen = b.script("return document.getElementById('field-WorkOrderId').value").await?;
     assert_eq!(chosen, json!(f.seeded.wo), "the new line item belongs to the work order");
+    let status = b.script_with(VALUE_OF, json!(["field-Status"])).await?;
+    assert_eq!(status, json!("New"), "the describe's default is chosen");
     b.fill(&b.find("#field-Subject").await?, "New gasket").await?;
     b.click(&b.find("form.record-form button[type=submit]").await?).await?;
     b.wait_for_text("New gasket", 5).await?;
     b.screenshot("web-05-new-line-item").await?;
 
-    // A bad value is refused in the form with the reason.
+    // A required field left empty is refused beside the field, named as the CLI names it.
     b.goto(&format!("{base}/records/WorkOrderLineItem/new")).await?;
     b.fill(&b.find("#field-Subject").await?, "Orphan").await?;
     b.click(&b.find("form.record-form button[type=submit]").await?).await?;
-    b.wait_for_text("Work Order is required", 5).await?;
+    b.wait_for_text("WorkOrderId: required", 5).await?;
+    assert_eq!(b.text(&b.find("#err-WorkOrderId").await?).await?, "WorkOrderId: required");
     b.screenshot("web-06-refused").await?;
+
+    // Lists page: more products than one page, walked forward and back.
+    b.goto(&format!("{base}/records/Product2")).await?;
+    b.wait_for_text("Products", 5).await?; // the describe's plural label
+    b.wait_for_text(&format!("1–50 of {PRODUCTS} records"), 5).await?;
+    let rows = b.script("return document.querySelectorAll('ul.records > li > a').length").await?;
+    assert_eq!(rows, json!(50));
+    b.wait_for_text("Page 1 of 2", 5).await?;
+    b.click(&b.find("a[rel=next]").await?).await?;
+    b.wait_for_text(&format!("51–{PRODUCTS} of {PRODUCTS} records"), 5).await?;
+    b.wait_for_text("Page 2 of 2", 5).await?;
+    let rows = b.script("return document.querySelectorAll('ul.records > li > a').length").await?;
+    assert_eq!(rows, json!(PRODUCTS - 50));
+    b.wait_for_text(&format!("Part {:03}", PRODUCTS - 1), 5).await?;
+    assert!(!b.body_text().await?.contains("Part 000"), "page 2 does not repeat page 1");
+    b.screenshot("web-06b-second-page").await?;
+    b.click(&b.find("a[rel=prev]").await?).await?;
+    b.wait_for_text("Part 000", 5).await?;
 
     b.goto(&format!("{base}/pending")).await?;
     b.wait_for_text("Fix pump and seal", 5).await?;
@@ -166,6 +254,48 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     b.wait_for_text("Inspect all valves", 5).await?;
     b.screenshot("web-16-resolved").await?;
 
+    // 7. Times are shown in the browser's zone, and a time typed there is stored in UTC.
+    let stored = f
+        .handle
+        .store()
+        .read(|r| r.get_record("ServiceAppointment", &f.seeded.appointment))?
+        .expect("the appointment is on the device");
+    let start = salesforce::time::parse_datetime(stored["SchedStartTime"].as_str().unwrap())?;
+    b.goto(&format!("{base}/records/ServiceAppointment/{}", f.seeded.appointment)).await?;
+    b.wait_for_text("Visit", 5).await?;
+    b.wait_for_text("Scheduled Start", 5).await?; // the describe's label
+    let shown = b
+        .script("return document.querySelector('[data-field=SchedStartTime] time').textContent")
+        .await?;
+    assert_eq!(shown, json!(in_zone(start).format("%-d %b %Y %H:%M").to_string()));
+    b.screenshot("web-17-local-time").await?;
+    b.click(&b.find("a[href$='/edit']").await?).await?;
+    b.wait_for_text("Scheduled Start (Asia/", 5).await?;
+    let zone = b.text(&b.find("[data-tz-label]").await?).await?;
+    // ICU still names the zone by its older name.
+    assert!(["(Asia/Kolkata)", "(Asia/Calcutta)"].contains(&zone.as_str()), "{zone}");
+    let input = b.script_with(VALUE_OF, json!(["field-SchedStartTime"])).await?;
+    assert_eq!(input, json!(in_zone(start).format("%Y-%m-%dT%H:%M").to_string()));
+    let local_day = in_zone(start).date_naive();
+    b.script_with(
+        "document.getElementById('field-SchedStartTime').value = arguments[0]; return true",
+        json!([format!("{local_day}T09:00")]),
+    )
+    .await?;
+    b.screenshot("web-18-edit-local-time").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("09:00", 5).await?;
+    let saved = f
+        .handle
+        .store()
+        .read(|r| r.get_record("ServiceAppointment", &f.seeded.appointment))?
+        .expect("the appointment is on the device");
+    assert_eq!(
+        saved["SchedStartTime"],
+        json!(format!("{local_day}T03:30:00.000+0000")),
+        "09:00 in Kolkata is 03:30 UTC"
+    );
+
     // The probe record named like a script renders as text.
     b.goto(&format!("{base}/records/Account")).await?;
     b.wait_for_text(XSS, 5).await?;
@@ -176,11 +306,11 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     assert_eq!(b.open_alert().await, None, "no script ran");
     let scripts = b.script("return document.scripts.length").await?;
     assert_eq!(scripts, json!(1), "only the app's own script is on the page");
-    b.screenshot("web-17-xss-probe").await?;
+    b.screenshot("web-19-xss-probe").await?;
 
     b.goto(&format!("{base}/schedule")).await?;
     b.wait_for_text("every 15 min", 5).await?;
-    b.screenshot("web-18-schedule").await?;
+    b.screenshot("web-20-schedule").await?;
 
     b.quit().await;
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,5 +1,6 @@
 //! The web app's front door over plain HTTP: no session secret, a foreign Host or a POST
-//! without its CSRF token all get 403, and every asset sits behind the same guard.
+//! without its CSRF token all get 403, and every asset sits behind the same guard; a
+//! forged form is checked by the engine's edit validation all the same.
 
 mod support;
 
@@ -71,6 +72,30 @@ async fn strangers_are_turned_away() -> anyhow::Result<()> {
         .send()
         .await?;
     assert_eq!(ok.status(), 303, "the real token passes");
+
+    // Saves go through the engine's validation: a read-only field and a value the
+    // picklist does not offer are refused with the fields named, and nothing is queued.
+    let queued = || f.handle.store().read(|r| r.pending_changes(&Default::default()));
+    let before = queued()?.len();
+    let forged = http
+        .post(format!("{base}/records/WorkOrder/{}", f.seeded.wo))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("f.WorkOrderNumber", "00099"), ("f.Status", "Bogus")])
+        .send()
+        .await?;
+    assert_eq!(forged.status(), 422);
+    let body = forged.text().await?;
+    assert!(body.contains("WorkOrderNumber: cannot be changed"), "{body}");
+    assert!(body.contains("Status: 'Bogus' is not one of: New, In Progress"), "{body}");
+    assert_eq!(queued()?.len(), before, "a refused edit queues nothing");
+    let created = http
+        .post(format!("{base}/records/Account"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str()), ("f.Name", ""), ("f.Phone", "555")])
+        .send()
+        .await?;
+    assert_eq!(created.status(), 422);
+    assert!(created.text().await?.contains("Name: required"), "a required field is named");
 
     // Search text goes into the query as a literal, never as SOQL.
     let probe = http

@@ -3,7 +3,8 @@
 //! Each event's `event:` name is its type (`sync_started`, `uploading`, `downloading`,
 //! `sync_finished`, `connectivity`, `pending`) and its data the event as JSON. A `status`
 //! event with the whole [`crate::app::AppStatus`] comes first, and again whenever the
-//! stream fell behind and missed events.
+//! stream fell behind and missed events. The next sync's time comes as `next_due_at` (UTC,
+//! which the script shows in the browser's zone) and `next_due_text` (UTC text).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use futures_util::Stream;
 use futures_util::stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::timefmt::clock_time;
+use super::timefmt::{clock_text, iso};
 use super::{WebState, current_status};
 use crate::app::{AppEvent, AppHandle};
 
@@ -23,7 +24,8 @@ fn status_event(handle: &AppHandle) -> Event {
     let now = handle.clock().now();
     let mut value = serde_json::to_value(&status).unwrap_or_default();
     if let (Some(next), Some(obj)) = (&status.next_due, value.as_object_mut()) {
-        obj.insert("next_due_text".into(), clock_time(next.at, now).into());
+        obj.insert("next_due_text".into(), clock_text(next.at, now).into());
+        obj.insert("next_due_at".into(), iso(next.at).into());
     }
     Event::default().event("status").data(value.to_string())
 }
@@ -34,7 +36,8 @@ fn app_event(handle: &AppHandle, event: &AppEvent) -> Event {
     if let AppEvent::SyncFinished { next_due: Some(next), .. } = event
         && let Some(obj) = value.as_object_mut()
     {
-        obj.insert("next_due_text".into(), clock_time(next.at, handle.clock().now()).into());
+        obj.insert("next_due_text".into(), clock_text(next.at, handle.clock().now()).into());
+        obj.insert("next_due_at".into(), iso(next.at).into());
     }
     Event::default().event(name).data(value.to_string())
 }

@@ -1,5 +1,7 @@
-//! Create, edit and delete: forms built from the object's schema, values checked before
-//! they reach the store, and a refused value shown beside its field with the reason.
+//! Create, edit and delete: forms built from the object's cached describe (see
+//! [`super::fields`]), values saved through the engine's edit validation
+//! ([`engine::edit::Edits`]), and each refused value shown beside its field with the same
+//! message the command line gives (`Subject: too long (max 255)`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,15 +9,18 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use maud::{Markup, html};
-use serde_json::{Number, Value};
-use soql::schema::{FieldSchema, FieldType};
-use store::{ChangeOp, Record, StoreError};
+use salesforce::wire::SObjectDescribe;
+use serde_json::Value;
+use store::{Record, StoreError};
 use tracing::debug;
 
+use engine::edit::parse::parse_value;
+use engine::edit::{EditError, EditKind, Edits, FieldError};
+
+use super::fields::{FormField, InputKind, form_fields};
 use super::layout::{Page, Tab, csrf_field, shell};
-use super::objects::{editable_fields, label, object_label};
+use super::objects::object_label;
 use super::records::{ObjectView, query_records, text_of};
 use super::{WebError, WebState, current_status};
 use crate::app::AppHandle;
@@ -23,25 +28,42 @@ use crate::app::AppHandle;
 /// Lookup choices offered per field at most.
 const CHOICES_LIMIT: usize = 500;
 
-/// Fields a record cannot be saved without.
-// FIXME: describe's `nillable`/`defaultedOnCreate` are not kept in the local catalog, so
-// required fields are listed here for the standard field-service objects; the engine's
-// edit validation against describe replaces this once the app uses it.
-const REQUIRED: &[(&str, &str)] = &[
-    ("Account", "Name"),
-    ("Asset", "Name"),
-    ("Product2", "Name"),
-    ("Contact", "LastName"),
-    ("WorkOrderLineItem", "WorkOrderId"),
-    ("ServiceAppointment", "ParentRecordId"),
-];
-
 /// Form values per field, as typed, and the reasons values were refused.
 #[derive(Debug, Default)]
 struct FormState {
     values: HashMap<String, String>,
+    /// Per form field: the engine's message, e.g. `Subject: required`.
     errors: BTreeMap<String, String>,
-    general: Option<String>,
+    /// Refusals not tied to a field of the form.
+    general: Vec<String>,
+}
+
+/// The object's view and the describe its forms are built from.
+struct FormContext {
+    view: ObjectView,
+    describe: SObjectDescribe,
+}
+
+impl FormContext {
+    fn load(handle: &AppHandle, object: &str) -> Result<FormContext, WebError> {
+        let view = ObjectView::load(handle, object)?;
+        let describe = match Edits::new(handle.store()).describe(&view.schema.name) {
+            Ok(d) => d,
+            Err(EditError::UnknownObject(_)) => {
+                return Err(WebError::refused(format!(
+                    "The field rules for {} are not on this device yet. Sign in again while \
+                     online to fetch them.",
+                    object_label(&view.schema.name)
+                )));
+            }
+            Err(e) => return Err(WebError::internal(&e)),
+        };
+        Ok(FormContext { view, describe })
+    }
+
+    fn fields(&self, kind: EditKind) -> Vec<FormField> {
+        form_fields(&self.describe, &self.view.synced, kind)
+    }
 }
 
 /// `GET /records/{object}/new` (query parameters prefill fields, e.g. `?WorkOrderId=...`).
@@ -50,9 +72,15 @@ pub async fn new_page(
     Path(object): Path<String>,
     Query(prefill): Query<HashMap<String, String>>,
 ) -> Result<Markup, WebError> {
-    let view = ObjectView::load(&state.handle, &object)?;
-    let form = FormState { values: prefill, ..FormState::default() };
-    render(&state, &view, None, &form)
+    let ctx = FormContext::load(&state.handle, &object)?;
+    let mut values = prefill;
+    for f in &ctx.describe.fields {
+        if let Some(default) = default_text(f) {
+            values.entry(f.name.clone()).or_insert(default);
+        }
+    }
+    let form = FormState { values, ..FormState::default() };
+    Ok(render(&state, &ctx, None, &form))
 }
 
 /// `GET /records/{object}/{id}/edit`
@@ -60,15 +88,27 @@ pub async fn edit_page(
     State(state): State<WebState>,
     Path((object, id)): Path<(String, String)>,
 ) -> Result<Markup, WebError> {
-    let view = ObjectView::load(&state.handle, &object)?;
-    let record = load(&state.handle, &view, &id)?;
-    let values = editable_fields(&view.schema, &view.synced)
-        .into_iter()
+    let ctx = FormContext::load(&state.handle, &object)?;
+    let record = load(&state.handle, &ctx.view, &id)?;
+    let values = ctx
+        .fields(EditKind::Update)
+        .iter()
         .map(|f| (f.name.clone(), input_value(f, record.get(&f.name))))
         .collect();
-    render(&state, &view, Some(&id), &FormState { values, ..FormState::default() })
+    Ok(render(&state, &ctx, Some(&id), &FormState { values, ..FormState::default() }))
 }
 
+/// A field's default on create as form text: the describe's default value, or the
+/// picklist value marked default.
+fn default_text(f: &salesforce::wire::FieldDescribe) -> Option<String> {
+    match &f.default_value {
+        Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
+        Some(Value::Bool(b)) => return Some(b.to_string()),
+        Some(Value::Number(n)) => return Some(n.to_string()),
+        _ => {}
+    }
+    f.picklist_values.iter().find(|p| p.active && p.default_value).map(|p| p.value.clone())
+}
 fn load(handle: &AppHandle, view: &ObjectView, id: &str) -> Result<Record, WebError> {
     handle.store().read(|r| r.get_record(&view.schema.name, id))?.ok_or_else(|| {
         WebError::not_found(format!("No {} with id {id} on this device", view.schema.name))
@@ -81,27 +121,25 @@ pub async fn create(
     Path(object): Path<String>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let view = ObjectView::load(&state.handle, &object)?;
+    let ctx = FormContext::load(&state.handle, &object)?;
     let mut form = FormState { values: submitted(&body), ..FormState::default() };
-    let fields = parse_fields(&state.handle, &view, &mut form, None);
-    if !form.errors.is_empty() {
-        return Ok(refused(&state, &view, None, &form));
-    }
-    let now = state.handle.clock().now();
-    let object = view.schema.name.clone();
-    match state
-        .handle
-        .store()
-        .write(|tx| tx.record_edit(&object, None, ChangeOp::Create, &fields, now))
-    {
+    let (fields, errors) = read_values(&ctx.describe, &form.values, None);
+    let result = if errors.is_empty() {
+        let now = state.handle.clock().now();
+        Edits::new(state.handle.store()).create(&ctx.describe.name, &fields, now)
+    } else {
+        Err(EditError::Invalid(errors))
+    };
+    match result {
         Ok(outcome) => {
-            debug!(object = %object, "record created on the device");
+            debug!(object = %ctx.describe.name, "record created on the device");
             super::pending::refresh_pending(&state.handle);
-            Ok(Redirect::to(&format!("/records/{object}/{}", outcome.record_id)).into_response())
+            let to = format!("/records/{}/{}", ctx.view.schema.name, outcome.record_id);
+            Ok(Redirect::to(&to).into_response())
         }
         Err(e) => {
-            form.general = Some(refusal(&e)?);
-            Ok(refused(&state, &view, None, &form))
+            refusal(&ctx, EditKind::Create, &mut form, e)?;
+            Ok(refused(&state, &ctx, None, &form))
         }
     }
 }
@@ -112,31 +150,33 @@ pub async fn update(
     Path((object, id)): Path<(String, String)>,
     Form(body): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let view = ObjectView::load(&state.handle, &object)?;
-    let current = load(&state.handle, &view, &id)?;
+    let ctx = FormContext::load(&state.handle, &object)?;
+    let current = load(&state.handle, &ctx.view, &id)?;
     let mut form = FormState { values: submitted(&body), ..FormState::default() };
-    let fields = parse_fields(&state.handle, &view, &mut form, Some(&current));
-    if !form.errors.is_empty() {
-        return Ok(refused(&state, &view, Some(&id), &form));
+    let (fields, errors) = read_values(&ctx.describe, &form.values, Some(&current));
+    let back = format!("/records/{}/{id}", ctx.view.schema.name);
+    if errors.is_empty() && fields.is_empty() {
+        return Ok(Redirect::to(&back).into_response());
     }
-    let object = view.schema.name.clone();
-    if fields.is_empty() {
-        return Ok(Redirect::to(&format!("/records/{object}/{id}")).into_response());
-    }
-    let now = state.handle.clock().now();
-    match state
-        .handle
-        .store()
-        .write(|tx| tx.record_edit(&object, Some(&id), ChangeOp::Update, &fields, now))
-    {
+    let result = if errors.is_empty() {
+        let now = state.handle.clock().now();
+        Edits::new(state.handle.store()).update(&ctx.describe.name, &id, &fields, now)
+    } else {
+        Err(EditError::Invalid(errors))
+    };
+    match result {
         Ok(_) => {
-            debug!(object = %object, fields = fields.len(), "record edited on the device");
+            debug!(object = %ctx.describe.name, fields = fields.len(), "record edited on the device");
             super::pending::refresh_pending(&state.handle);
-            Ok(Redirect::to(&format!("/records/{object}/{id}")).into_response())
+            Ok(Redirect::to(&back).into_response())
         }
         Err(e) => {
-            form.general = Some(refusal(&e)?);
-            Ok(refused(&state, &view, Some(&id), &form))
+            refusal(&ctx, EditKind::Update, &mut form, e)?;
+            // Read-only fields are never sent; show what the record holds.
+            for f in ctx.fields(EditKind::Update).iter().filter(|f| f.read_only) {
+                form.values.insert(f.name.clone(), input_value(f, current.get(&f.name)));
+            }
+            Ok(refused(&state, &ctx, Some(&id), &form))
         }
     }
 }
@@ -147,33 +187,61 @@ pub async fn delete(
     Path((object, id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let view = ObjectView::load(&state.handle, &object)?;
-    let object = view.schema.name.clone();
     let now = state.handle.clock().now();
-    state
-        .handle
-        .store()
-        .write(|tx| tx.record_edit(&object, Some(&id), ChangeOp::Delete, &Record::new(), now))?;
-    debug!(object = %object, "record deleted on the device");
-    super::pending::refresh_pending(&state.handle);
-    Ok(Redirect::to(&format!("/records/{object}")).into_response())
-}
-
-/// A store refusal the person can act on becomes a message; anything else is an error.
-fn refusal(e: &StoreError) -> Result<String, WebError> {
-    match e {
-        StoreError::InvalidEdit { reason, .. } => Ok(format!("Not saved: {reason}.")),
-        StoreError::NoSuchRecord { .. } => {
-            Ok("Not saved: the record is no longer on this device.".into())
+    match Edits::new(state.handle.store()).delete(&view.schema.name, &id, now) {
+        Ok(_) => {}
+        Err(e @ (EditError::NotAllowed { .. } | EditError::UnknownObject(_))) => {
+            return Err(WebError::refused(format!("Not deleted: {e}.")));
         }
-        other => Err(WebError::internal(other)),
+        Err(EditError::Store(StoreError::NoSuchRecord { .. })) => {
+            return Err(WebError::not_found(format!("No {object} with id {id} on this device")));
+        }
+        Err(e) => return Err(WebError::internal(&e)),
     }
+    debug!(object = %view.schema.name, "record deleted on the device");
+    super::pending::refresh_pending(&state.handle);
+    Ok(Redirect::to(&format!("/records/{}", view.schema.name)).into_response())
 }
 
-fn refused(state: &WebState, view: &ObjectView, id: Option<&str>, form: &FormState) -> Response {
-    match render(state, view, id, form) {
-        Ok(markup) => (StatusCode::UNPROCESSABLE_ENTITY, markup).into_response(),
-        Err(e) => e.into_response(),
+/// Puts the engine's refusal on the form: each field's message beside the field, the
+/// rest at the top. A failure the person cannot act on is an error page.
+fn refusal(
+    ctx: &FormContext,
+    kind: EditKind,
+    form: &mut FormState,
+    e: EditError,
+) -> Result<(), WebError> {
+    let fields = ctx.fields(kind);
+    match e {
+        EditError::Invalid(errors) => {
+            for error in errors {
+                match fields
+                    .iter()
+                    .find(|f| !f.read_only && f.name.eq_ignore_ascii_case(&error.field))
+                {
+                    Some(f) => {
+                        form.errors.insert(f.name.clone(), error.to_string());
+                    }
+                    None => form.general.push(error.to_string()),
+                }
+            }
+        }
+        EditError::NotAllowed { .. } | EditError::UnknownObject(_) => {
+            form.general.push(format!("Not saved: {e}."));
+        }
+        EditError::Store(StoreError::InvalidEdit { reason, .. }) => {
+            form.general.push(format!("Not saved: {reason}."));
+        }
+        EditError::Store(StoreError::NoSuchRecord { .. }) => {
+            form.general.push("Not saved: the record is no longer on this device.".into());
+        }
+        other => return Err(WebError::internal(&other)),
     }
+    Ok(())
+}
+
+fn refused(state: &WebState, ctx: &FormContext, id: Option<&str>, form: &FormState) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, render(state, ctx, id, form)).into_response()
 }
 
 /// The submitted `f.<Field>` values; for repeated names (a checkbox after its hidden
@@ -184,127 +252,97 @@ fn submitted(body: &[(String, String)]) -> HashMap<String, String> {
         .collect()
 }
 
-/// Checks and converts the form's values. With `current`, only fields whose value differs
-/// are returned.
-// FIXME: the engine's edit validation against describe (picklist values, lengths,
-// required fields, createable/updateable) should run here; until the app calls it, these
-// checks cover types, lookups and the required fields listed above.
-fn parse_fields(
-    handle: &AppHandle,
-    view: &ObjectView,
-    form: &mut FormState,
+/// Reads the submitted text by each field's describe type, as the command line does.
+/// With `current` (an edit), only values that differ from the record are returned; on a
+/// create, empty values are left out so that required fields are reported. Names the
+/// describe does not know are passed on for the validation to name.
+fn read_values(
+    describe: &SObjectDescribe,
+    values: &HashMap<String, String>,
     current: Option<&Record>,
-) -> Record {
+) -> (Record, Vec<FieldError>) {
     let mut out = Record::new();
-    for f in editable_fields(&view.schema, &view.synced) {
-        let raw = form.values.get(&f.name).map(|s| s.trim().to_owned()).unwrap_or_default();
-        let value = match convert(handle, f, &raw) {
+    let mut errors = Vec::new();
+    let mut names: Vec<&String> = values.keys().collect();
+    names.sort();
+    for name in names {
+        let raw = values[name].trim();
+        let Some(field) = describe.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)) else {
+            if !raw.is_empty() {
+                out.insert(name.clone(), Value::String(raw.to_owned()));
+            }
+            continue;
+        };
+        let text = if field.field_type == "datetime" { datetime_text(raw) } else { raw.to_owned() };
+        let value = match parse_value(&field.field_type, &text) {
             Ok(v) => v,
-            Err(reason) => {
-                form.errors.insert(f.name.clone(), reason);
+            Err(message) => {
+                errors.push(FieldError::new(&field.name, message));
                 continue;
             }
         };
-        let required =
-            REQUIRED.iter().any(|(o, n)| o.eq_ignore_ascii_case(&view.schema.name) && *n == f.name);
-        if required && value.is_null() {
-            form.errors.insert(f.name.clone(), format!("{} is required", label(&f.name)));
-            continue;
-        }
-        match current {
-            Some(record) if same_value(record.get(&f.name), &value) => {}
-            Some(_) => {
-                out.insert(f.name.clone(), value);
-            }
-            None if !value.is_null() => {
-                out.insert(f.name.clone(), value);
-            }
-            None => {}
+        let keep = match current {
+            Some(record) => !same_value(&field.field_type, record.get(&field.name), &value),
+            None => !value.is_null(),
+        };
+        if keep {
+            out.insert(field.name.clone(), value);
         }
     }
-    out
+    (out, errors)
 }
 
-fn same_value(stored: Option<&Value>, new: &Value) -> bool {
-    match (stored.unwrap_or(&Value::Null), new) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        (Value::Null, Value::String(s)) | (Value::String(s), Value::Null) => s.is_empty(),
-        (a, b) => a == b,
+/// A `datetime-local` value without the script (`2026-05-04T10:00`, taken as UTC) gets
+/// its seconds; the script sends full UTC times, which pass unchanged.
+fn datetime_text(raw: &str) -> String {
+    if raw.len() == 16 && raw.as_bytes().get(10) == Some(&b'T') {
+        format!("{raw}:00")
+    } else {
+        raw.to_owned()
     }
 }
 
-/// One typed value as the store keeps it, or why it is refused.
-fn convert(handle: &AppHandle, f: &FieldSchema, raw: &str) -> Result<Value, String> {
-    if raw.is_empty() {
-        return Ok(if f.field_type == FieldType::Boolean {
-            Value::Bool(false)
-        } else {
-            Value::Null
-        });
-    }
-    match f.field_type {
-        FieldType::Boolean => Ok(Value::Bool(raw == "true" || raw == "on")),
-        FieldType::Int => raw
-            .parse::<i64>()
-            .map(|n| Value::Number(n.into()))
-            .map_err(|_| "Enter a whole number".to_owned()),
-        FieldType::Double | FieldType::Currency | FieldType::Percent => raw
-            .parse::<f64>()
-            .ok()
-            .and_then(Number::from_f64)
-            .map(Value::Number)
-            .ok_or_else(|| "Enter a number".to_owned()),
-        FieldType::Date => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
-            .map_err(|_| "Enter a date".to_owned()),
-        FieldType::DateTime => parse_local_datetime(raw)
-            .map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()))
-            .ok_or_else(|| "Enter a date and time".to_owned()),
-        FieldType::Email => {
-            let ok = raw.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
-            if ok {
-                Ok(Value::String(raw.to_owned()))
-            } else {
-                Err("Enter an email address".into())
+/// Whether a submitted value is what the record holds. Times compare to the minute (what
+/// the input shows), numbers by value, an unset checkbox as false.
+fn same_value(field_type: &str, stored: Option<&Value>, new: &Value) -> bool {
+    let stored = stored.unwrap_or(&Value::Null);
+    match (field_type, stored, new) {
+        ("datetime", Value::String(a), Value::String(b)) => {
+            match (salesforce::time::parse_datetime(a), salesforce::time::parse_datetime(b)) {
+                (Ok(a), Ok(b)) => a.timestamp() / 60 == b.timestamp() / 60,
+                _ => a == b,
             }
         }
-        FieldType::Reference => {
-            let found = f
-                .reference_to
-                .iter()
-                .any(|t| handle.store().read(|r| r.get_record(t, raw)).ok().flatten().is_some());
-            if found {
-                Ok(Value::String(raw.to_owned()))
-            } else {
-                Err("Choose a record on this device".into())
-            }
-        }
-        _ => Ok(Value::String(raw.to_owned())),
+        ("boolean", Value::Null, Value::Bool(false)) => true,
+        (_, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (_, Value::Null, Value::String(s)) | (_, Value::String(s), Value::Null) => s.is_empty(),
+        (_, a, b) => a == b,
     }
 }
 
-fn parse_local_datetime(raw: &str) -> Option<DateTime<Utc>> {
-    let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
-    Local.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
-}
-
-/// A stored value as an input's `value`.
-fn input_value(f: &FieldSchema, value: Option<&Value>) -> String {
-    match (f.field_type, value) {
-        (FieldType::DateTime, Some(Value::String(s))) => store::values::parse_datetime(s)
-            .map(|t| t.with_timezone(&Local).format("%Y-%m-%dT%H:%M").to_string())
-            .unwrap_or_default(),
-        (FieldType::Boolean, Some(Value::Bool(b))) => b.to_string(),
+/// A stored value as an input's `value`; times in UTC, which the script shows in the
+/// browser's zone.
+fn input_value(f: &FormField, value: Option<&Value>) -> String {
+    match (&f.kind, value) {
+        (InputKind::DateTime, Some(Value::String(s))) => datetime_input(s),
+        (InputKind::Checkbox, Some(Value::Bool(b))) => b.to_string(),
         (_, v) => text_of(v),
     }
 }
 
+/// A time as a `datetime-local` value in UTC (`2026-05-04T10:00`); text that is no time
+/// is kept as typed.
+fn datetime_input(text: &str) -> String {
+    match salesforce::time::parse_datetime(&datetime_text(text)) {
+        Ok(t) => t.format("%Y-%m-%dT%H:%M").to_string(),
+        Err(_) => text.to_owned(),
+    }
+}
+
 /// The records of the lookup's target objects on this device, by name.
-fn lookup_choices(handle: &AppHandle, f: &FieldSchema) -> Vec<(String, String)> {
+fn lookup_choices(handle: &AppHandle, targets: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for target in &f.reference_to {
+    for target in targets {
         let Ok(view) = ObjectView::load(handle, target) else { continue };
         let soql = format!(
             "SELECT Id, {} FROM {} ORDER BY {} LIMIT {CHOICES_LIMIT}",
@@ -323,30 +361,11 @@ fn lookup_choices(handle: &AppHandle, f: &FieldSchema) -> Vec<(String, String)> 
     out
 }
 
-/// The values a picklist holds on this device.
-// FIXME: describe's picklist values are not kept in the local catalog, so the choices are
-// the values local records already hold; keeping describe's values would offer them all.
-fn picklist_choices(handle: &AppHandle, view: &ObjectView, f: &FieldSchema) -> Vec<String> {
-    let soql = format!("SELECT {} FROM {} WHERE {} != null", f.name, view.schema.name, f.name);
-    let mut values: Vec<String> = query_records(handle, &soql)
-        .unwrap_or_default()
-        .iter()
-        .map(|r| text_of(r.get(&f.name)))
-        .collect();
-    values.sort();
-    values.dedup();
-    values
-}
-
-fn render(
-    state: &WebState,
-    view: &ObjectView,
-    id: Option<&str>,
-    form: &FormState,
-) -> Result<Markup, WebError> {
+fn render(state: &WebState, ctx: &FormContext, id: Option<&str>, form: &FormState) -> Markup {
     let handle = &state.handle;
     let status = current_status(handle);
-    let object = &view.schema.name;
+    let object = &ctx.view.schema.name;
+    let kind = if id.is_some() { EditKind::Update } else { EditKind::Create };
     let (title, action, back) = match id {
         Some(id) => (
             format!("Edit {}", object_label(object)),
@@ -359,34 +378,20 @@ fn render(
             format!("/records/{object}"),
         ),
     };
+    let fields = ctx.fields(kind);
     let content = html! {
         div.titlebar {
             a.back href=(back) aria-label="Back" { "‹" }
             h1 { (title) }
         }
-        @if let Some(msg) = &form.general { p.error role="alert" #form-error { (msg) } }
+        @for msg in &form.general { p.error role="alert" .form-error { (msg) } }
         @if !form.errors.is_empty() { p.error role="alert" { "Please fix the fields marked below." } }
+        @if fields.iter().any(|f| f.required) { p.muted.small { span.req aria-hidden="true" { "*" } " Required" } }
         form.record-form method="post" action=(action) novalidate {
             (csrf_field(state.csrf()))
-            @for f in editable_fields(&view.schema, &view.synced) {
-                @let name = format!("f.{}", f.name);
-                @let input_id = format!("field-{}", f.name);
+            @for f in &fields {
                 @let value = form.values.get(&f.name).cloned().unwrap_or_default();
-                @let error = form.errors.get(&f.name);
-                @let err_id = format!("err-{}", f.name);
-                div.form-field.invalid[error.is_some()] {
-                    @if f.field_type == FieldType::Boolean {
-                        input type="hidden" name=(name) value="false";
-                        label.check for=(input_id) {
-                            input type="checkbox" id=(input_id) name=(name) value="true" checked[value == "true"];
-                            span { (label(&f.name)) }
-                        }
-                    } @else {
-                        label for=(input_id) { (label(&f.name)) }
-                        (field_input(handle, view, f, &name, &input_id, &value, error.map(|_| err_id.as_str())))
-                    }
-                    @if let Some(e) = error { p.field-error id=(err_id) { (e) } }
-                }
+                (field_row(handle, f, &value, form.errors.get(&f.name)))
             }
             div.form-actions {
                 a.button.secondary href=(back) { "Cancel" }
@@ -394,24 +399,54 @@ fn render(
             }
         }
     };
-    Ok(shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
+    shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content)
+}
+
+/// One field: its label (with `*` when required), its input and its error.
+fn field_row(handle: &AppHandle, f: &FormField, value: &str, error: Option<&String>) -> Markup {
+    let input_id = format!("field-{}", f.name);
+    let err_id = format!("err-{}", f.name);
+    // A read-only field has no name, so it is never sent back.
+    let name = (!f.read_only).then(|| format!("f.{}", f.name));
+    html! {
+        div.form-field.invalid[error.is_some()].read-only[f.read_only] data-field=(f.name) {
+            @if f.kind == InputKind::Checkbox {
+                @if let Some(name) = &name { input type="hidden" name=(name) value="false"; }
+                label.check for=(input_id) {
+                    input type="checkbox" id=(input_id) name=[name.as_deref()] value="true"
+                        checked[value == "true"] disabled[f.read_only];
+                    span { (f.label) }
+                }
+            } @else {
+                label for=(input_id) {
+                    (f.label)
+                    @if f.required && !f.read_only { " " span.req aria-hidden="true" { "*" } }
+                    @if f.kind == InputKind::DateTime { " " span.tz.muted data-tz-label { "(UTC)" } }
+                    @if f.read_only { " " span.muted.small { "(read-only)" } }
+                }
+                (field_input(handle, f, name.as_deref(), &input_id, value, error.map(|_| err_id.as_str())))
+            }
+            @if let Some(e) = error { p.field-error id=(err_id) { (e) } }
+        }
+    }
 }
 
 fn field_input(
     handle: &AppHandle,
-    view: &ObjectView,
-    f: &FieldSchema,
-    name: &str,
+    f: &FormField,
+    name: Option<&str>,
     id: &str,
     value: &str,
     described_by: Option<&str>,
 ) -> Markup {
     let invalid = described_by.map(|_| "true");
-    match f.field_type {
-        FieldType::Reference => {
-            let choices = lookup_choices(handle, f);
+    let required = (f.required && !f.read_only).then_some("true");
+    let ro = f.read_only;
+    match &f.kind {
+        InputKind::Reference(targets) => {
+            let choices = lookup_choices(handle, targets);
             html! {
-                select id=(id) name=(name) aria-invalid=[invalid] aria-describedby=[described_by] {
+                select id=(id) name=[name] disabled[ro] aria-required=[required] aria-invalid=[invalid] aria-describedby=[described_by] {
                     option value="" { "— None —" }
                     @for (cid, cname) in &choices { option value=(cid) selected[cid == value] { (cname) } }
                     @if !value.is_empty() && !choices.iter().any(|(c, _)| c == value) {
@@ -420,39 +455,58 @@ fn field_input(
                 }
             }
         }
-        FieldType::Picklist => {
-            let mut choices = picklist_choices(handle, view, f);
-            if !value.is_empty() && !choices.iter().any(|c| c == value) {
-                choices.push(value.to_owned());
-            }
-            html! {
-                select id=(id) name=(name) aria-invalid=[invalid] aria-describedby=[described_by] {
-                    option value="" { "— None —" }
-                    @for c in &choices { option value=(c) selected[c == value] { (c) } }
+        InputKind::Picklist(choices) => html! {
+            select id=(id) name=[name] disabled[ro] aria-required=[required] aria-invalid=[invalid] aria-describedby=[described_by] {
+                option value="" { "— None —" }
+                @for (v, shown) in choices { option value=(v) selected[v == value] { (shown) } }
+                @if !value.is_empty() && !choices.iter().any(|(c, _)| c == value) {
+                    option value=(value) selected { (value) " (not a choice)" }
                 }
             }
-        }
-        FieldType::TextArea => html! {
-            textarea id=(id) name=(name) rows="4" aria-invalid=[invalid] aria-describedby=[described_by] { (value) }
+        },
+        InputKind::TextArea => html! {
+            textarea id=(id) name=[name] rows="4" readonly[ro] maxlength=[f.max_length]
+                aria-required=[required] aria-invalid=[invalid] aria-describedby=[described_by] { (value) }
+        },
+        InputKind::DateTime => html! {
+            input type="datetime-local" id=(id) name=[name] value=(datetime_input(value)) data-utc
+                readonly[ro] aria-required=[required] aria-invalid=[invalid] aria-describedby=[described_by];
         },
         other => {
-            let (kind, extra) = match other {
-                FieldType::Int => ("number", Some("1")),
-                FieldType::Double | FieldType::Currency | FieldType::Percent => {
-                    ("number", Some("any"))
-                }
-                FieldType::Date => ("date", None),
-                FieldType::DateTime => ("datetime-local", None),
-                FieldType::Email => ("email", None),
-                FieldType::Phone => ("tel", None),
-                FieldType::Url => ("url", None),
+            let (kind, step) = match other {
+                InputKind::Int => ("number", Some("1")),
+                InputKind::Decimal(step) => ("number", Some(step.as_str())),
+                InputKind::Date => ("date", None),
+                InputKind::Email => ("email", None),
+                InputKind::Phone => ("tel", None),
+                InputKind::Url => ("url", None),
                 _ => ("text", None),
             };
             html! {
-                input type=(kind) id=(id) name=(name) value=(value) step=[extra]
+                input type=(kind) id=(id) name=[name] value=(value) step=[step]
                     inputmode=[(kind == "number").then_some("decimal")]
-                    aria-invalid=[invalid] aria-describedby=[described_by];
+                    maxlength=[f.max_length] readonly[ro]
+                    aria-required=[required] aria-invalid=[invalid] aria-describedby=[described_by];
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn submitted_values_compare_by_type() {
+        let stored = json!("2026-05-04T10:00:30.000+0000");
+        assert!(same_value("datetime", Some(&stored), &json!("2026-05-04T10:00:00")));
+        assert!(!same_value("datetime", Some(&stored), &json!("2026-05-04T10:01:00")));
+        assert!(same_value("double", Some(&json!(2)), &json!(2.0)));
+        assert!(same_value("boolean", None, &json!(false)));
+        assert!(same_value("string", Some(&json!("")), &Value::Null));
+        assert!(!same_value("string", Some(&json!("a")), &Value::Null));
+        assert_eq!(datetime_text("2026-05-04T10:00"), "2026-05-04T10:00:00");
+        assert_eq!(datetime_input("2026-05-04T08:00:00.000Z"), "2026-05-04T08:00");
     }
 }

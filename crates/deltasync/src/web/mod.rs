@@ -4,6 +4,8 @@
 //! - [`guard`]: the front door every route sits behind (loopback, session secret, CSRF).
 //! - [`layout`]: the page shell (header with the connection state, bottom tab bar).
 //! - [`home`], [`records`], [`form`], [`pending`], [`history`], [`schedule`]: one screen each.
+//! - [`fields`]: form fields from the cached describe; saves go through `engine::edit`.
+//! - [`timefmt`]: times as `<time>` in UTC, shown in the browser's zone by the script.
 //! - [`events`]: the server-sent event stream the script listens to.
 //! - [`soql_text`]: SOQL string literals built safely for offline queries.
 //! - [`assets`]: the CSS and JavaScript files.
@@ -12,6 +14,7 @@
 
 pub mod assets;
 pub mod events;
+pub mod fields;
 pub mod form;
 pub mod guard;
 pub mod history;
@@ -59,6 +62,11 @@ impl WebError {
     /// A 404 for something that is not in the store.
     pub fn not_found(what: impl Into<String>) -> WebError {
         WebError { status: StatusCode::NOT_FOUND, message: what.into() }
+    }
+
+    /// A 422 for something the app will not do, with the reason.
+    pub fn refused(reason: impl Into<String>) -> WebError {
+        WebError { status: StatusCode::UNPROCESSABLE_ENTITY, message: reason.into() }
     }
 
     /// A 500 for a failure the person cannot fix.

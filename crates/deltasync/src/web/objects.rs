@@ -1,30 +1,11 @@
 //! What the screens need to know about an object beyond its schema: which field names a
-//! record, which fields a person may edit, and how fields are labelled.
+//! record and how fields are labelled. Which fields a form offers comes from the describe
+//! (see [`super::fields`]).
 
-use soql::schema::{FieldSchema, FieldType, ObjectSchema};
+use soql::schema::{FieldType, ObjectSchema};
 use store::Record;
 
 use crate::app::AppHandle;
-
-/// Fields the server fills in; never offered in a form.
-// FIXME: describe's `createable`/`updateable` flags are not kept in the local catalog, so
-// read-only fields are known by name; keeping those flags with the schema would fix it.
-const READ_ONLY: &[&str] = &[
-    "Id",
-    "IsDeleted",
-    "CreatedDate",
-    "CreatedById",
-    "LastModifiedDate",
-    "LastModifiedById",
-    "SystemModstamp",
-    "LastViewedDate",
-    "LastReferencedDate",
-    "OwnerId",
-    "WorkOrderNumber",
-    "LineItemNumber",
-    "AppointmentNumber",
-    "CaseNumber",
-];
 
 /// Fields the server keeps about a record, shown apart from its details.
 pub const SYSTEM: &[&str] = &[
@@ -80,16 +61,6 @@ pub fn synced_fields(handle: &AppHandle, schema: &ObjectSchema) -> Vec<String> {
         .iter()
         .filter(|f| object.fetch_fields.iter().any(|s| s.eq_ignore_ascii_case(&f.name)))
         .map(|f| f.name.clone())
-        .collect()
-}
-
-/// The synced fields a person may set.
-pub fn editable_fields<'s>(schema: &'s ObjectSchema, synced: &[String]) -> Vec<&'s FieldSchema> {
-    schema
-        .fields
-        .iter()
-        .filter(|f| synced.iter().any(|s| s == &f.name))
-        .filter(|f| !READ_ONLY.contains(&f.name.as_str()) && f.field_type != FieldType::Id)
         .collect()
 }
 

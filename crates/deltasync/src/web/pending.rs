@@ -11,10 +11,11 @@ use serde_json::Value;
 use store::{ChangeOp, ChangeState, PendingChange, Resolution};
 use tracing::info;
 
+use super::fields::field_labels;
 use super::layout::{Page, Tab, csrf_field, shell};
 use super::objects::{label, object_label};
 use super::records::{name_of, text_of};
-use super::timefmt::when;
+use super::timefmt::{date_time, when};
 use super::{WebError, WebState, current_status};
 use crate::app::{AppHandle, Trigger};
 
@@ -88,6 +89,8 @@ fn change_card(
         .or_else(|| c.base.get("Name").or(c.base.get("Subject")).map(|v| text_of(Some(v))))
         .unwrap_or_else(|| c.record_id.clone());
     let record_link = format!("/records/{}/{}", c.object, c.record_id);
+    let labels = field_labels(handle.store(), &c.object);
+    let label = |field: &str| labels.get(field).cloned().unwrap_or_else(|| label(field));
     html! {
         li.card.change data-seq=(c.seq) data-state=(state_class) {
             div.change-head {
@@ -117,7 +120,7 @@ fn change_card(
             @if c.state == ChangeState::Blocked {
                 p.muted { "Waits for a related record created on this device to upload first." }
             }
-            @if c.state == ChangeState::Conflict { (conflict_form(state, c)) }
+            @if c.state == ChangeState::Conflict { (conflict_form(state, c, &label)) }
             p.muted.small { "Changed " (when(c.updated_at, now)) @if c.attempts > 0 { " · " (c.attempts) " attempt" @if c.attempts != 1 { "s" } } }
             div.actions {
                 @if matches!(c.state, ChangeState::Failed | ChangeState::Blocked) {
@@ -138,21 +141,33 @@ fn change_card(
 }
 
 /// A value as shown: a lookup id of a record on the device becomes its name.
-fn shown(handle: &AppHandle, value: Option<&Value>) -> String {
+fn shown(handle: &AppHandle, value: Option<&Value>) -> Markup {
     if let Some(Value::String(id)) = value
         && (id.len() == 18 || store::pending::is_local_id(id))
     {
         for object in handle.store().catalog().names() {
             if let Some(name) = name_of(handle, &object, id) {
-                return name;
+                return html! { (name) };
             }
         }
     }
-    text_of(value)
+    plain(value)
+}
+
+/// A value as text, a date and time in the browser's zone.
+fn plain(value: Option<&Value>) -> Markup {
+    if let Some(Value::String(s)) = value
+        && s.len() >= 19
+        && s.as_bytes().get(10) == Some(&b'T')
+        && let Ok(t) = salesforce::time::parse_datetime(s)
+    {
+        return date_time(t);
+    }
+    html! { (text_of(value)) }
 }
 
 /// Settle a conflict: one row per field, the local value against the server's.
-fn conflict_form(state: &WebState, c: &PendingChange) -> Markup {
+fn conflict_form(state: &WebState, c: &PendingChange, label: &dyn Fn(&str) -> String) -> Markup {
     html! {
         form.conflict method="post" action={ "/pending/" (c.seq) "/resolve" } {
             (csrf_field(state.csrf()))
@@ -163,11 +178,11 @@ fn conflict_form(state: &WebState, c: &PendingChange) -> Markup {
                     legend { (label(field)) }
                     label {
                         input type="radio" name={ "r." (field) } value="local" checked;
-                        span { "Mine: " strong { (text_of(Some(local))) } }
+                        span { "Mine: " strong { (plain(Some(local))) } }
                     }
                     label {
                         input type="radio" name={ "r." (field) } value="server";
-                        span { "Server: " strong { (text_of(server)) } }
+                        span { "Server: " strong { (plain(server)) } }
                     }
                 }
             }

@@ -1,5 +1,5 @@
-//! Records: the objects on the device, a searchable and sortable list per object, and a
-//! record's detail with its related records. Everything reads the local store.
+//! Records: the objects on the device, a searchable, sortable and paged list per object,
+//! and a record's detail with its related records. Everything reads the local store.
 
 use std::collections::HashSet;
 
@@ -15,11 +15,15 @@ use super::objects::{
     SYSTEM, display_name, label, name_field, number_field, object_label, synced_fields,
 };
 use super::soql_text::{contains_pattern, literal};
+use super::timefmt::date_time;
 use super::{WebError, WebState, current_status};
 use crate::app::AppHandle;
 
-/// Rows a list shows at most.
-const LIST_LIMIT: usize = 200;
+/// Rows a list shows per page.
+pub const PAGE_SIZE: u64 = 50;
+
+/// Related records a detail shows per list at most.
+const RELATED_LIMIT: usize = 200;
 
 /// `GET /records`
 pub async fn objects_page(State(state): State<WebState>) -> Result<Markup, WebError> {
@@ -41,7 +45,7 @@ pub async fn objects_page(State(state): State<WebState>) -> Result<Markup, WebEr
     Ok(shell(Page { title: "Records", tab: Tab::Records, live: false, status: &status }, content))
 }
 
-/// The list's search and sort.
+/// The list's search, sort and page (from 1).
 #[derive(Debug, Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
@@ -50,6 +54,70 @@ pub struct ListQuery {
     pub sort: String,
     #[serde(default)]
     pub dir: String,
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+impl ListQuery {
+    /// The page asked for; anything that is not a page number is the first page.
+    fn page(&self) -> u64 {
+        self.page.as_deref().and_then(|p| p.trim().parse::<u64>().ok()).unwrap_or(1).max(1)
+    }
+
+    /// The list's address at `page`, keeping the search and sort.
+    fn href(&self, object: &str, page: u64) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        if !self.sort.is_empty() {
+            query.append_pair("sort", &self.sort);
+        }
+        if !self.dir.is_empty() {
+            query.append_pair("dir", &self.dir);
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/records/{object}?{}", query.finish())
+    }
+}
+
+/// Which rows of how many a page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// The page shown, from 1 (the last page when a later one was asked for).
+    pub page: u64,
+    /// How many pages the list has (at least 1).
+    pub pages: u64,
+    /// Records matching the search.
+    pub total: u64,
+}
+
+impl Paging {
+    /// The page `asked` of `total` rows, `PAGE_SIZE` per page.
+    pub fn new(asked: u64, total: u64) -> Paging {
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        Paging { page: asked.clamp(1, pages), pages, total }
+    }
+
+    /// Rows skipped before this page.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * PAGE_SIZE
+    }
+
+    /// `51–100 of 130`; `0 records` when there are none.
+    pub fn summary(&self, shown: usize) -> String {
+        if self.total == 0 {
+            return "0 records".into();
+        }
+        let first = self.offset() + 1;
+        let last = self.offset() + shown as u64;
+        let noun = if self.total == 1 { "record" } else { "records" };
+        if self.pages == 1 {
+            format!("{} {noun}", self.total)
+        } else {
+            format!("{first}–{last} of {} {noun}", self.total)
+        }
+    }
 }
 
 /// What the screens know about one object.
@@ -128,16 +196,22 @@ pub async fn list_page(
             select.push(extra);
         }
     }
-    let mut soql = format!("SELECT {} FROM {object}", select.join(", "));
     let search = query.q.trim();
+    let mut filter = String::new();
     if !search.is_empty() {
         let mut conditions = vec![format!("{} LIKE {}", view.name_field, contains_pattern(search))];
         if let Some(number) = &view.number_field {
             conditions.push(format!("{number} LIKE {}", contains_pattern(search)));
         }
-        soql.push_str(&format!(" WHERE {}", conditions.join(" OR ")));
+        filter = format!(" WHERE {}", conditions.join(" OR "));
     }
-    soql.push_str(&format!(" ORDER BY {sort} {dir} NULLS LAST, Id LIMIT {LIST_LIMIT}"));
+    let total = count_records(handle, &format!("SELECT COUNT() FROM {object}{filter}"))?;
+    let paging = Paging::new(query.page(), total);
+    let soql = format!(
+        "SELECT {} FROM {object}{filter} ORDER BY {sort} {dir} NULLS LAST, Id LIMIT {PAGE_SIZE} OFFSET {}",
+        select.join(", "),
+        paging.offset()
+    );
     let rows = query_records(handle, &soql)?;
     let pending = pending_ids(handle, &object)?;
     let sortable: Vec<&String> = view
@@ -156,10 +230,11 @@ pub async fn list_page(
         })
         .collect();
 
+    let title = super::fields::plural_label(handle.store(), &object);
     let content = html! {
         div.titlebar {
             a.back href="/records" aria-label="All objects" { "‹" }
-            h1 { (object_label(&object)) }
+            h1 { (title) }
             a.button.small href={ "/records/" (object) "/new" } { "+ New" }
         }
         form.search role="search" method="get" action={ "/records/" (object) } {
@@ -178,7 +253,7 @@ pub async fn list_page(
             }
             button type="submit" { "Search" }
         }
-        p.muted #result-count { (rows.len()) " record" @if rows.len() != 1 { "s" } @if rows.len() == LIST_LIMIT { " (first " (LIST_LIMIT) ")" } }
+        p.muted #result-count data-total=(paging.total) { (paging.summary(rows.len())) }
         ul.list.card.records {
             @for r in &rows {
                 @let id = r.get("Id").and_then(Value::as_str).unwrap_or_default();
@@ -200,11 +275,25 @@ pub async fn list_page(
             }
             @if rows.is_empty() { li.empty { "No records match." } }
         }
+        @if paging.pages > 1 {
+            nav.pager aria-label="Pages" {
+                @if paging.page > 1 {
+                    a.button.small.secondary rel="prev" href=(query.href(&object, paging.page - 1)) { "‹ Previous" }
+                } @else { span {} }
+                span.muted #page-of { "Page " (paging.page) " of " (paging.pages) }
+                @if paging.page < paging.pages {
+                    a.button.small.secondary rel="next" href=(query.href(&object, paging.page + 1)) { "Next ›" }
+                } @else { span {} }
+            }
+        }
     };
-    Ok(shell(
-        Page { title: &object_label(&object), tab: Tab::Records, live: false, status: &status },
-        content,
-    ))
+    Ok(shell(Page { title: &title, tab: Tab::Records, live: false, status: &status }, content))
+}
+
+/// Runs an offline `SELECT COUNT()` and returns the count.
+pub fn count_records(handle: &AppHandle, soql: &str) -> Result<u64, WebError> {
+    let answer = handle.store().query(soql, handle.clock().now())?;
+    Ok(answer.get("totalSize").and_then(Value::as_u64).unwrap_or(0))
 }
 
 /// A stored value as plain text.
@@ -223,18 +312,20 @@ pub fn text_of(value: Option<&Value>) -> String {
     }
 }
 
-/// A stored value as a person reads it: dates and times in local time.
-pub fn display_value(field_type: FieldType, value: Option<&Value>) -> String {
+/// A stored value as a person reads it: times in the browser's time zone (see
+/// [`super::timefmt`]), dates as `4 May 2026`.
+pub fn display_value(field_type: FieldType, value: Option<&Value>) -> Markup {
     match (field_type, value) {
-        (FieldType::DateTime, Some(Value::String(s))) => store::values::parse_datetime(s)
-            .map(|t| t.with_timezone(&chrono::Local).format("%-d %b %Y %H:%M").to_string())
-            .unwrap_or_else(|| s.clone()),
+        (FieldType::DateTime, Some(Value::String(s))) => match store::values::parse_datetime(s) {
+            Some(t) => date_time(t),
+            None => html! { (s) },
+        },
         (FieldType::Date, Some(Value::String(s))) => {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(|d| d.format("%-d %b %Y").to_string())
-                .unwrap_or_else(|_| s.clone())
+            html! { (chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(|d| d.format("%-d %b %Y").to_string())
+            .unwrap_or_else(|_| s.clone())) }
         }
-        (_, v) => text_of(v),
+        (_, v) => html! { (text_of(v)) },
     }
 }
 
@@ -298,7 +389,7 @@ pub async fn detail_page(
                 select.push(n.clone());
             }
             let soql = format!(
-                "SELECT {} FROM {} WHERE {} = {} ORDER BY {} LIMIT {LIST_LIMIT}",
+                "SELECT {} FROM {} WHERE {} = {} ORDER BY {} LIMIT {RELATED_LIMIT}",
                 select.join(", "),
                 child.name,
                 f.name,
@@ -315,6 +406,7 @@ pub async fn detail_page(
         }
     }
     let title = view.display(&record);
+    let labels = super::fields::field_labels(handle.store(), &object);
 
     let content = html! {
         div.titlebar {
@@ -341,8 +433,8 @@ pub async fn detail_page(
                 @for f in view.schema.fields.iter().filter(|f| view.synced.contains(&f.name) && !SYSTEM.contains(&f.name.as_str())) {
                     @let value = record.get(&f.name);
                     @let changed = change.as_ref().is_some_and(|c| c.fields.contains_key(&f.name));
-                    div.field.changed[changed] {
-                        dt { (label(&f.name)) @if changed { span.tag.pending { "Edited" } } }
+                    div.field.changed[changed] data-field=(f.name) {
+                        dt { (labels.get(&f.name).cloned().unwrap_or_else(|| label(&f.name))) @if changed { span.tag.pending { "Edited" } } }
                         dd {
                             @if let Some((_, target, tid, name)) = parents.iter().find(|p| p.0 == f.name) {
                                 a href={ "/records/" (target) "/" (tid) } { (name) }
@@ -398,5 +490,23 @@ pub async fn detail_page(
 impl ObjectView {
     fn display_rows_pending(&self, handle: &AppHandle) -> Result<HashSet<String>, WebError> {
         pending_ids(handle, &self.schema.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_cover_the_list() {
+        let p = Paging::new(2, 130);
+        assert_eq!((p.page, p.pages, p.offset()), (2, 3, 50));
+        assert_eq!(p.summary(50), "51–100 of 130 records");
+        assert_eq!(Paging::new(9, 130).page, 3, "past the end is the last page");
+        assert_eq!(Paging::new(1, 0).summary(0), "0 records");
+        assert_eq!(Paging::new(1, 1).summary(1), "1 record");
+        let q = ListQuery { q: "a b&".into(), page: Some("x".into()), ..ListQuery::default() };
+        assert_eq!(q.page(), 1);
+        assert_eq!(q.href("Account", 2), "/records/Account?q=a+b%26&page=2");
     }
 }

@@ -1,14 +1,35 @@
-//! Times as a person in the field reads them: local clock time and "in 12 min".
+//! Times as a person in the field reads them: clock time in their own time zone and
+//! "in 12 min".
+//!
+//! The server does not know the browser's time zone, so a time is rendered as
+//! `<time datetime="…Z" data-fmt="…">` with UTC text, and the page script (`app.js`)
+//! rewrites the text in the browser's zone. Without the script the UTC text stays, marked
+//! `UTC`. Everything is served by the app itself, so this works offline.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
 
-/// `14:05` today, otherwise `3 Dec 14:05`, in the machine's time zone.
-pub fn clock_time(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&Local);
-    if local.date_naive() == now.with_timezone(&Local).date_naive() {
-        local.format("%H:%M").to_string()
+/// The `datetime` attribute: RFC 3339 in UTC, to the second.
+pub fn iso(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `14:05` today, otherwise `3 Dec 14:05`, in the browser's time zone.
+pub fn clock_time(at: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    html! { time datetime=(iso(at)) data-fmt="clock" { (clock_text(at, now)) } }
+}
+
+/// `3 Dec 2026 14:05`, in the browser's time zone.
+pub fn date_time(at: DateTime<Utc>) -> Markup {
+    html! { time datetime=(iso(at)) data-fmt="datetime" { (at.format("%-d %b %Y %H:%M")) " UTC" } }
+}
+
+/// The UTC text a clock time shows until the script rewrites it.
+pub fn clock_text(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if at.date_naive() == now.date_naive() {
+        at.format("%H:%M UTC").to_string()
     } else {
-        local.format("%-d %b %H:%M").to_string()
+        at.format("%-d %b %H:%M UTC").to_string()
     }
 }
 
@@ -29,8 +50,8 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 /// Both: `14:05 (in 12 min)`.
-pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    format!("{} ({})", clock_time(at, now), relative(at, now))
+pub fn when(at: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
+    html! { (clock_time(at, now)) " (" (relative(at, now)) ")" }
 }
 
 /// A duration in seconds as `1.2 s` or `3 min 4 s`.
@@ -55,5 +76,16 @@ mod tests {
         assert_eq!(relative(now, now), "now");
         assert_eq!(duration(1234), "1.2 s");
         assert_eq!(duration(184_000), "3 min 4 s");
+    }
+
+    #[test]
+    fn times_carry_utc_for_the_script() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 5, 4, 10, 5, 0).unwrap();
+        assert_eq!(
+            clock_time(at, now).into_string(),
+            r#"<time datetime="2026-05-04T10:05:00Z" data-fmt="clock">10:05 UTC</time>"#
+        );
+        assert_eq!(clock_text(at + chrono::Duration::days(1), now), "5 May 10:05 UTC");
     }
 }

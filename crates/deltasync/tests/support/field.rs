@@ -1,5 +1,6 @@
 //! A field technician's setup for the web app tests: devorg in-process with seeded
-//! field-service data, tech1 signed in, a store in a temp dir, the engine on the
+//! field-service data (with more products than one list page), tech1 signed in, the
+//! describes cached, a store in a temp dir, the engine on the
 //! field-service profile, an [`AppHandle`], a sync loop serving its requests, and the
 //! web app on loopback.
 
@@ -20,6 +21,8 @@ use tempfile::TempDir;
 
 pub const TECH1: &str = "tech1@field.example";
 pub const XSS: &str = "<script>alert(1)</script>";
+/// Active products in the catalogue: more than one page of the web app's lists.
+pub const PRODUCTS: usize = 55;
 const FIELD_SERVICE: &str = include_str!("../../../engine/profiles/field-service.toml");
 
 /// Ids of the seeded records the tests use.
@@ -27,6 +30,8 @@ pub struct Seeded {
     pub wo: String,
     pub wo2: String,
     pub account: String,
+    /// The appointment on `wo`, scheduled a day ahead.
+    pub appointment: String,
 }
 
 /// Everything one test drives.
@@ -71,7 +76,7 @@ fn seed(org: &RunningOrg) -> Seeded {
     let wo2 = create("WorkOrder", json!({"Subject": "Inspect", "AccountId": probe}));
     create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Seal"}));
     create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": "Valve"}));
-    create(
+    let appointment = create(
         "ServiceAppointment",
         json!({"ParentRecordId": wo, "Technician__c": tech1, "Subject": "Visit", "SchedStartTime": at_days(1)}),
     );
@@ -79,7 +84,13 @@ fn seed(org: &RunningOrg) -> Seeded {
         "ServiceAppointment",
         json!({"ParentRecordId": wo2, "Technician__c": tech1, "Subject": "Inspection", "SchedStartTime": at_days(2)}),
     );
-    Seeded { wo, wo2, account }
+    for n in 0..PRODUCTS {
+        create(
+            "Product2",
+            json!({"Name": format!("Part {n:03}"), "ProductCode": format!("P-{n:03}"), "IsActive": true}),
+        );
+    }
+    Seeded { wo, wo2, account, appointment }
 }
 
 impl Field {
@@ -103,7 +114,12 @@ impl Field {
         let store =
             Arc::new(Store::open(&store_dir.path().join("store.db"), &StoreKey::generate())?);
         let source = ProfileSource::parse("field-service.toml", FIELD_SERVICE)?;
-        let engine = Engine::open(store, client, &source, Arc::new(SystemClock)).await?;
+        let engine =
+            Engine::open(store.clone(), client.clone(), &source, Arc::new(SystemClock)).await?;
+        // The describes edits validate against, as sign-in caches them.
+        let objects: Vec<String> =
+            engine.profile().objects.iter().map(|o| o.name.clone()).collect();
+        engine::edit::cache_describes(&client, &store, &objects).await?;
         let handle = AppHandle::new(Arc::new(engine), Arc::new(SystemClock), identity);
 
         // The real app: sync worker, scheduler and connectivity watcher, paced for tests.

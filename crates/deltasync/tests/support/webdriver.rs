@@ -34,8 +34,18 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts ChromeDriver and a headless Chromium with a phone-sized window.
     pub async fn start() -> anyhow::Result<Browser> {
+        Browser::start_in_zone(None).await
+    }
+
+    /// As [`Browser::start`], with the browser in time zone `tz` (an IANA name, given to
+    /// ChromeDriver and so to Chromium as `TZ`).
+    pub async fn start_in_zone(tz: Option<&str>) -> anyhow::Result<Browser> {
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut command = Command::new("chromedriver");
+        if let Some(tz) = tz {
+            command.env("TZ", tz);
+        }
+        let driver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -173,6 +183,16 @@ impl Browser {
             reqwest::Method::POST,
             "/execute/sync",
             Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Runs a script in the page with `args` (a JSON array, as `arguments`).
+    pub async fn script_with(&self, script: &str, args: Value) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
         )
         .await
     }

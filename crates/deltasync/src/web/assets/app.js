@@ -9,6 +9,72 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // Times: the server renders each as <time datetime="...Z"> with UTC text; here they
+  // are shown in this browser's time zone. Form times go the same way both directions.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function hm(d) { return pad(d.getHours()) + ":" + pad(d.getMinutes()); }
+
+  function zoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time"; }
+    catch (_) { return "local time"; }
+  }
+
+  // "clock": 14:05 today, else 3 Dec 14:05; "datetime": 3 Dec 2026 14:05.
+  function formatTime(d, fmt) {
+    var now = new Date();
+    var today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() &&
+      d.getDate() === now.getDate();
+    if (fmt === "clock" && today) return hm(d);
+    var day = d.getDate() + " " + MONTHS[d.getMonth()];
+    if (fmt === "datetime") return day + " " + d.getFullYear() + " " + hm(d);
+    return day + " " + hm(d);
+  }
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime][data-fmt]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      t.textContent = formatTime(d, t.getAttribute("data-fmt"));
+      t.title = formatTime(d, "datetime") + " (" + zoneName() + ")";
+    });
+  }
+
+  // "2026-05-04T10:00" in UTC -> the same instant as this zone's datetime-local value.
+  function utcToLocalInput(value) {
+    var d = new Date(value.length === 16 ? value + ":00Z" : value + "Z");
+    if (isNaN(d.getTime())) return null;
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + hm(d);
+  }
+
+  function localInputs(root) {
+    root.querySelectorAll("[data-tz-label]").forEach(function (l) {
+      l.textContent = "(" + zoneName() + ")";
+    });
+    root.querySelectorAll("input[data-utc]").forEach(function (input) {
+      if (input.dataset.local) return;
+      input.dataset.local = "1";
+      var local = input.value && utcToLocalInput(input.value);
+      if (local) input.value = local;
+      var form = input.form;
+      if (!form || form.dataset.utcBound) return;
+      form.dataset.utcBound = "1";
+      // On submit each time goes as a full UTC time under the field's name.
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("input[data-utc][name]").forEach(function (i) {
+          var hidden = document.createElement("input");
+          hidden.type = "hidden";
+          hidden.name = i.name;
+          var d = i.value ? new Date(i.value) : null;
+          hidden.value = d && !isNaN(d.getTime()) ? d.toISOString() : i.value;
+          i.removeAttribute("name");
+          form.appendChild(hidden);
+        });
+      });
+    });
+  }
+
   function label(object) {
     return object.replace(/([a-z])([A-Z])/g, "$1 $2");
   }
@@ -53,6 +119,7 @@
         var fresh = doc.querySelector("main");
         var main = document.querySelector("main");
         if (fresh && main) main.innerHTML = fresh.innerHTML;
+        if (main) localTimes(main);
         bindForms();
         if (finishedNote) showMessage(finishedNote.text, finishedNote.bad);
       })
@@ -128,7 +195,11 @@
       syncing(false);
       var ok = e.outcome === "succeeded";
       var text = ok ? "Sync complete." : "Sync " + e.outcome + ".";
-      if (e.next_due_text) text += " Next scheduled sync at " + e.next_due_text + ".";
+      if (e.next_due_at) {
+        text += " Next scheduled sync at " + formatTime(new Date(e.next_due_at), "clock") + ".";
+      } else if (e.next_due_text) {
+        text += " Next scheduled sync at " + e.next_due_text + ".";
+      }
       finishedNote = { text: text, bad: !ok && e.outcome !== "partial" };
       showMessage(finishedNote.text, finishedNote.bad);
       refreshMain();
@@ -175,6 +246,15 @@
     });
   }
 
+  localTimes(document);
+  localInputs(document);
+  // A refused form: take the person to the first field to fix.
+  var invalid = document.querySelector(
+    ".form-field.invalid input:not([type=hidden]), .form-field.invalid select, .form-field.invalid textarea");
+  if (invalid) {
+    invalid.scrollIntoView({ block: "center" });
+    invalid.focus();
+  }
   bindForms();
   connect();
 })();
