@@ -17,7 +17,7 @@ use engine::profile::ProfileSource;
 use engine::{Clock, Engine, SystemClock};
 use salesforce::client::{Client, ClientConfig, Session};
 use store::{InstanceLock, Store, StoreError, StoreKey};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 pub use error::DeviceError;
 pub use session::{LoginMethod, SavedSession};
@@ -149,10 +149,11 @@ impl Device {
         profile: Option<&Path>,
     ) -> Result<(Device, Engine), DeviceError> {
         let device = Device::create(dir)?;
-        if let Some(current) = SavedSession::load(&device.store)?
+        let previous = SavedSession::load(&device.store)?;
+        if let Some(current) = &previous
             && current.session.user_id != saved.session.user_id
         {
-            return Err(DeviceError::OtherUser { username: current.username });
+            return Err(DeviceError::OtherUser { username: current.username.clone() });
         }
         let text = match profile {
             Some(path) => std::fs::read_to_string(path).map_err(DeviceError::io(path))?,
@@ -160,11 +161,43 @@ impl Device {
         };
         let source = parse_profile(profile.unwrap_or(Path::new(PROFILE_FILE)), &text)?;
         saved.save(&device.store)?;
-        let engine = device.engine_with(&saved, &source).await?;
-        let target = dir.join(PROFILE_FILE);
-        std::fs::write(&target, text).map_err(DeviceError::io(&target))?;
-        info!(user = %saved.username, "logged in");
-        Ok((device, engine))
+        match device.finish_login(&saved, &source, &text).await {
+            Ok(engine) => {
+                info!(user = %saved.username, "logged in");
+                Ok((device, engine))
+            }
+            Err(e) => {
+                // A login that fails halfway leaves the device as it was, so later syncs
+                // never run with a session whose profile was not put in force.
+                if let Err(undo) = device.restore_session(previous.as_ref()) {
+                    warn!(error = %undo, "the previous session could not be restored");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks the profile against the org with the new session, then puts it in force.
+    async fn finish_login(
+        &self,
+        saved: &SavedSession,
+        source: &ProfileSource,
+        text: &str,
+    ) -> Result<Engine, DeviceError> {
+        let engine = self.engine_with(saved, source).await?;
+        let target = self.dir.join(PROFILE_FILE);
+        let staged = self.dir.join(format!("{PROFILE_FILE}.new"));
+        std::fs::write(&staged, text).map_err(DeviceError::io(&staged))?;
+        std::fs::rename(&staged, &target).map_err(DeviceError::io(&target))?;
+        Ok(engine)
+    }
+
+    /// Puts back the session saved before a login (or none).
+    fn restore_session(&self, previous: Option<&SavedSession>) -> Result<(), DeviceError> {
+        match previous {
+            Some(session) => session.save(&self.store),
+            None => SavedSession::clear(&self.store),
+        }
     }
 
     /// Logs in with a username and password (the password grant).

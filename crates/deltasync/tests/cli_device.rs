@@ -316,3 +316,36 @@ fn a_conflict_is_listed_and_resolved_field_by_field() {
     let on_server = f.org.admin().retrieve(TECH1, "WorkOrder", &wo_id).unwrap();
     assert_eq!(on_server["Subject"], "Local subject");
 }
+
+#[test]
+fn a_login_refused_by_the_org_leaves_no_session_behind() {
+    let f = Fixture::new();
+    let profile = f
+        .dir()
+        .with_file_name(format!("{}-profile.toml", f.dir().file_name().unwrap().to_string_lossy()));
+    std::fs::write(
+        &profile,
+        "version = 1\n\n[objects.Account]\nfields = [\"Name\", \"NoSuchField__c\"]\ninterval = \"15m\"\n",
+    )
+    .unwrap();
+    let url = f.org.url().to_owned();
+    let err = error_line(&f.fails(&[
+        "login",
+        "--url",
+        &url,
+        "--username",
+        TECH1,
+        "--password",
+        DEMO_TECH_PASSWORD,
+        "--client-secret",
+        DEMO_CLIENT_SECRET,
+        "--profile",
+        profile.to_str().unwrap(),
+    ]));
+    std::fs::remove_file(&profile).unwrap();
+    assert!(err.contains("NoSuchField__c"), "{err}");
+
+    // The device did not keep a session whose profile was never put in force.
+    let err = error_line(&f.fails(&["sync"]));
+    assert!(err.contains("not logged in"), "{err}");
+}

@@ -69,6 +69,12 @@ impl SavedSession {
         Ok(())
     }
 
+    /// Forgets the saved session, if any.
+    pub fn clear(store: &Store) -> Result<(), DeviceError> {
+        store.write(|tx| tx.kv_delete(keys::SESSION))?;
+        Ok(())
+    }
+
     /// The connected app the session belongs to.
     pub fn app(&self) -> OAuthApp {
         OAuthApp::new(&self.login_url, &self.client_id, self.client_secret.clone())
