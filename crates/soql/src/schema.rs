@@ -36,6 +36,25 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Whether filters on a field of this type compare without letter case (`COLLATE
+    /// NOCASE`), as SOQL does for text. Ids and lookups compare exactly: their literals are
+    /// put in canonical 18-character form first. An index on such a field must use the same
+    /// collation for SQLite to use it.
+    pub fn compares_without_case(self) -> bool {
+        !matches!(
+            self,
+            FieldType::Id
+                | FieldType::Reference
+                | FieldType::Boolean
+                | FieldType::Int
+                | FieldType::Double
+                | FieldType::Currency
+                | FieldType::Percent
+                | FieldType::Date
+                | FieldType::DateTime
+        )
+    }
+
     /// The type name describe uses (`"string"`, `"reference"`, `"datetime"`, ...).
     pub fn describe_name(self) -> &'static str {
         match self {

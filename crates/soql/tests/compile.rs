@@ -805,3 +805,37 @@ mod generated {
         }
     }
 }
+
+/// The `EXPLAIN QUERY PLAN` details of a compiled query.
+fn plan(conn: &Connection, catalog: &TestCatalog, soql: &str) -> Vec<String> {
+    let compiled = compile(&parse(soql).unwrap(), catalog, &opts()).unwrap();
+    let explain = format!("EXPLAIN QUERY PLAN {}", compiled.sql);
+    rows(conn, &explain, &compiled.params)
+        .into_iter()
+        .filter_map(|row| match row.into_iter().nth(3) {
+            Some(SqlValue::Text(detail)) => Some(detail),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn lookup_filters_use_the_index_and_accept_ids_in_any_case() {
+    let f = Fixture::new();
+    f.conn.execute_batch("CREATE INDEX contact_account ON \"Contact\" (\"AccountId\")").unwrap();
+
+    for id in [ACME.to_string(), ACME.to_lowercase(), ACME[..15].to_string()] {
+        let soql =
+            format!("SELECT LastName FROM Contact WHERE AccountId = '{id}' ORDER BY LastName");
+        assert_eq!(f.names(&soql), ["Jones", "Smith"], "{soql}");
+        let details = plan(&f.conn, &f.catalog, &soql);
+        assert!(
+            details.iter().any(|d| d.contains("USING INDEX contact_account")),
+            "{soql}: {details:?}"
+        );
+    }
+    let soql = format!("SELECT LastName FROM Contact WHERE AccountId IN ('{ACME}', '{BETA}')");
+    let details = plan(&f.conn, &f.catalog, &soql);
+    assert!(details.iter().any(|d| d.contains("USING INDEX contact_account")), "{details:?}");
+    assert_eq!(f.names(&soql).len(), 3);
+}

@@ -63,6 +63,24 @@ fn single_count(conn: &Connection, sql: &str, params: &[SqlValue]) -> Result<i64
     })
 }
 
+/// The `EXPLAIN QUERY PLAN` details of the main statement `soql` compiles to.
+pub(crate) fn plan(
+    conn: &Connection,
+    catalog: &ObjectCatalog,
+    soql: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    let compiled = compile(&parse(soql)?, catalog, &CompileOptions::new(now))?;
+    let explain = format!("EXPLAIN QUERY PLAN {}", compiled.sql);
+    Ok(rows(conn, &explain, &compiled.params)?
+        .into_iter()
+        .filter_map(|row| match row.into_iter().nth(3) {
+            Some(SqlValue::Text(detail)) => Some(detail),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Runs `soql` against the stored records, with relative dates resolved against `now`.
 /// Every matching record is returned in one answer (`done` is always true).
 // FIXME: no paging: a query without LIMIT returns every matching row in one answer, so a

@@ -126,6 +126,12 @@ impl<'a> Reader<'a> {
         crate::query::query(self.conn, self.catalog, soql, now)
     }
 
+    /// How SQLite runs a SOQL query over the stored records: one `EXPLAIN QUERY PLAN`
+    /// detail line per step of the main statement (`SEARCH ... USING INDEX ...`, `SCAN ...`).
+    pub fn query_plan(&self, soql: &str, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        crate::query::plan(self.conn, self.catalog, soql, now)
+    }
+
     /// Sync events, newest first: at most `limit`, older than `before_id` if given.
     pub fn sync_events(
         &self,

@@ -46,11 +46,13 @@ fn invalid_operator(r: &Resolved<'_>, position: Option<Position>) -> SoqlError {
     SoqlError::invalid_field(format!("invalid operator on field: {}", r.field.name), position)
 }
 
-/// The column as an operand: text classes compare without case.
+/// The column as an operand: text compares without case; ids and lookups compare exactly
+/// (see [`FieldType::compares_without_case`]), so a filter on a lookup uses its index.
 fn operand(r: &Resolved<'_>) -> String {
-    match class_of(r.field.field_type) {
-        Class::Text | Class::Multi => format!("{} COLLATE NOCASE", r.column),
-        _ => r.column.clone(),
+    if r.field.field_type.compares_without_case() {
+        format!("{} COLLATE NOCASE", r.column)
+    } else {
+        r.column.clone()
     }
 }
 

@@ -63,7 +63,7 @@ pub(crate) fn param(
         (_, Value::Bind(name)) => Err(unbound(name, position)),
         (Class::Text | Class::Multi, Value::String(s)) => {
             if matches!(field.field_type, FieldType::Id | FieldType::Reference) {
-                Ok(SqlValue::Text(id18(s).unwrap_or_else(|| s.clone())))
+                Ok(SqlValue::Text(canonical_id(s).unwrap_or_else(|| s.clone())))
             } else {
                 Ok(SqlValue::Text(s.clone()))
             }
@@ -87,6 +87,34 @@ pub(crate) fn check_relative(
     match class_of(field.field_type) {
         Class::Date | Class::DateTime => Ok(()),
         _ => Err(wrong_kind(field, position)),
+    }
+}
+
+/// The canonical 18-character form of a record id typed in either form: a 15-character id
+/// gets its suffix; an 18-character one gets the letter case its suffix encodes (so
+/// `001XX000003DHPHAA4` typed in lower case still names the record). `None` for anything
+/// that is not an id.
+pub(crate) fn canonical_id(id: &str) -> Option<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    match id.len() {
+        15 => id18(id),
+        18 if id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            let (base, suffix) = id.split_at(15);
+            let mut cased = String::with_capacity(15);
+            for (chunk, flag) in base.as_bytes().chunks(5).zip(suffix.bytes()) {
+                let bits = ALPHABET.iter().position(|a| *a == flag.to_ascii_uppercase())?;
+                for (j, b) in chunk.iter().enumerate() {
+                    let upper = bits & (1 << j) != 0;
+                    if upper && !b.is_ascii_alphabetic() {
+                        return None;
+                    }
+                    let c = if upper { b.to_ascii_uppercase() } else { b.to_ascii_lowercase() };
+                    cased.push(char::from(c));
+                }
+            }
+            id18(&cased)
+        }
+        _ => None,
     }
 }
 
@@ -149,6 +177,19 @@ mod tests {
         assert_eq!(id18("a01M00000062mPg").as_deref(), Some("a01M00000062mPgIAI"));
         assert_eq!(id18("aBcDEfgHIJKLMNO").as_deref(), Some("aBcDEfgHIJKLMNO025"));
         assert_eq!(id18("001M000000qfPySIAU"), None);
+    }
+
+    #[test]
+    fn puts_ids_in_canonical_form() {
+        let id = "001M000000qfPySIAU";
+        assert_eq!(canonical_id(id).as_deref(), Some(id));
+        assert_eq!(canonical_id(&id.to_lowercase()).as_deref(), Some(id));
+        assert_eq!(canonical_id(&id.to_uppercase()).as_deref(), Some(id));
+        assert_eq!(canonical_id("001M000000qfPyS").as_deref(), Some(id));
+        // A suffix that marks a digit as upper case names no record.
+        assert_eq!(canonical_id("001M000000qfPySZZZ"), None);
+        assert_eq!(canonical_id("local-abcdefghijkl"), None);
+        assert_eq!(canonical_id("001M000000qf"), None);
     }
 
     #[test]

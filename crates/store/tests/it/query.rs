@@ -98,3 +98,37 @@ fn query_errors_carry_the_compiler_error() {
     assert_eq!(e.kind, soql::ErrorKind::InvalidField);
     assert!(matches!(fx.store.query("SELECT Id FORM Account", t(0)), Err(StoreError::Query(_))));
 }
+
+#[test]
+fn filters_on_lookups_and_indexed_fields_use_indexes() {
+    let fx = seeded();
+    let plan = |soql: &str| fx.store.read(|r| r.query_plan(soql, t(0))).unwrap();
+    let uses = |soql: &str, index: &str| {
+        let details = plan(soql);
+        assert!(details.iter().any(|d| d.contains(index)), "{soql}: {details:?}");
+    };
+
+    let acme = account_id(1);
+    uses(
+        &format!("SELECT LastName FROM Contact WHERE AccountId = '{acme}'"),
+        "_idx_Contact_AccountId",
+    );
+    uses(
+        &format!("SELECT LastName FROM Contact WHERE AccountId = '{}'", acme.to_lowercase()),
+        "_idx_Contact_AccountId",
+    );
+    uses("SELECT Name FROM Account WHERE Industry = 'tech'", "_idx_Account_Industry_nocase");
+    uses(
+        "SELECT LastName, Account.Name FROM Contact WHERE Account.Industry = 'Tech'",
+        "_idx_Account_Industry_nocase",
+    );
+
+    // An id typed in lower case, or in its 15-character form, still finds the records.
+    for id in [acme.to_lowercase(), acme[..15].to_string()] {
+        let out = fx
+            .store
+            .query(&format!("SELECT Id FROM Contact WHERE AccountId = '{id}'"), t(0))
+            .unwrap();
+        assert_eq!(out["totalSize"], json!(2), "{id}");
+    }
+}
