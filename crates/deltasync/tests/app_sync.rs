@@ -233,6 +233,42 @@ async fn each_object_syncs_on_its_own_interval() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scheduled_sync_is_retried_after_a_pause_not_an_interval() {
+    let f = Fixture::new().await;
+    seed(&f);
+    let running = f.start();
+    f.finished(1).await;
+    f.settle().await;
+    let primed_at = f.clock.now();
+
+    // The org refuses every request (its daily limit is used up): the scheduled sync fails,
+    // and the failure is not the network's.
+    f.org().set_faults(devorg::FaultConfig { limit_burst: 100_000, ..Default::default() });
+    f.advance(Duration::minutes(15));
+    let events = f.finished(2).await;
+    assert_eq!(events[1].kind, SyncKind::Scheduled);
+    assert_eq!(events[1].outcome, Some(SyncOutcome::Failed), "{:?}", events[1]);
+    f.settle().await;
+    let failed_at = events[1].ended_at.unwrap();
+    let entry = f.store.read(|r| r.schedule_for("ServiceAppointment")).unwrap().unwrap();
+    assert_eq!(entry.last_sync_at, Some(primed_at), "the last success is kept");
+    assert_eq!(
+        entry.next_due_at,
+        Some(failed_at + Duration::seconds(engine::schedule::FAILED_SYNC_RETRY_SECS as i64)),
+        "retried after the pause, not a whole interval later"
+    );
+    assert!(f.handle.status().online, "a refused request is not a lost connection");
+
+    // The org recovers; the retry comes after the pause and succeeds.
+    f.org().set_faults(devorg::FaultConfig::default());
+    f.advance(Duration::minutes(10));
+    let events = f.finished(3).await;
+    assert_eq!(events[2].outcome, Some(SyncOutcome::Succeeded), "{:?}", events[2]);
+    assert_eq!(synced_objects(&events[2]), set(&QUARTER));
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overdue_objects_catch_up_after_a_restart() {
     let f = Fixture::new().await;
     seed(&f);

@@ -87,6 +87,26 @@ pub(crate) fn record_sync(
     Ok(())
 }
 
+/// Records that a sync of an object failed at `at`: it is due again after `retry_secs`,
+/// or after its interval if that is shorter. Its last sync stays the last one that
+/// succeeded.
+pub(crate) fn record_failure(
+    conn: &Connection,
+    object: &str,
+    at: DateTime<Utc>,
+    retry_secs: u64,
+) -> Result<(), StoreError> {
+    let Some(entry) = get(conn, object)? else {
+        return Ok(());
+    };
+    let next = after(at, entry.interval_secs.min(retry_secs));
+    conn.execute(
+        "UPDATE _sync_schedule SET next_due_at = ?2 WHERE object = ?1",
+        params![entry.object, format_datetime(next)],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn remove(conn: &Connection, object: &str) -> Result<(), StoreError> {
     conn.execute("DELETE FROM _sync_schedule WHERE object = ?1 COLLATE NOCASE", [object])?;
     Ok(())

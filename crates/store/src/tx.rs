@@ -388,6 +388,17 @@ impl<'c> WriteTx<'c> {
         schedule::record_sync(&self.tx, object, at)
     }
 
+    /// Records that a sync of an object failed at `at`: it is next due after
+    /// `retry_secs` (or its interval, if shorter); its last successful sync is kept.
+    pub fn record_failed_sync(
+        &mut self,
+        object: &str,
+        at: DateTime<Utc>,
+        retry_secs: u64,
+    ) -> Result<(), StoreError> {
+        schedule::record_failure(&self.tx, object, at, retry_secs)
+    }
+
     /// Removes an object's schedule.
     pub fn remove_schedule(&mut self, object: &str) -> Result<(), StoreError> {
         schedule::remove(&self.tx, object)

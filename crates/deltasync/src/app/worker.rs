@@ -110,9 +110,10 @@ pub async fn sync_once(
         .sync_objects_as(plan.kind, plan.trigger, plan.objects.as_deref(), &mut on_event)
         .await;
 
-    // Move the schedule on: synced objects are next due one interval later. A failure
-    // that is not the network's also moves it, so a broken object is retried at its next
-    // interval instead of in a loop; offline, the objects stay due for the reconnect.
+    // Move the schedule on: synced objects are next due one interval later. After a
+    // failure that is not the network's, they are retried after a pause (or their
+    // interval, if shorter) instead of in a loop, and keep their last successful sync;
+    // offline, the objects stay due for the reconnect.
     let finished_at = handle.clock().now();
     match &result {
         Ok(report) => {
@@ -128,7 +129,7 @@ pub async fn sync_once(
             let attempted = plan.objects.clone().unwrap_or_else(|| {
                 engine.plan().objects.iter().map(|o| o.object.clone()).collect()
             });
-            schedule::record_completion(&store, &attempted, finished_at)?;
+            schedule::record_failure(&store, &attempted, finished_at)?;
         }
     }
     if result.is_ok() && pending > 0 {

@@ -13,4 +13,4 @@ mod record;
 
 pub use due::{NextDue, SAME_SYNC_WINDOW, due_objects, next_due, wait_until};
 pub use message::next_sync_message;
-pub use record::{apply_profile, load, record_completion};
+pub use record::{FAILED_SYNC_RETRY_SECS, apply_profile, load, record_completion, record_failure};

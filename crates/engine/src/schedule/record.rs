@@ -51,6 +51,30 @@ pub fn record_completion(
     })
 }
 
+/// How long after a failed sync (one that was not the network's) its objects are due
+/// again, unless their interval is shorter: soon enough that a passing server problem is
+/// soon retried, far enough apart that a lasting one does not loop.
+pub const FAILED_SYNC_RETRY_SECS: u64 = 10 * 60;
+
+/// Records that a sync of `objects` failed at `at`: each is due again after
+/// [`FAILED_SYNC_RETRY_SECS`] or its interval, whichever is shorter, and keeps the time of
+/// its last successful sync.
+pub fn record_failure(
+    store: &Store,
+    objects: &[String],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if objects.is_empty() {
+        return Ok(());
+    }
+    store.write(|tx| {
+        for object in objects {
+            tx.record_failed_sync(object, at, FAILED_SYNC_RETRY_SECS)?;
+        }
+        Ok(())
+    })
+}
+
 /// The stored schedule, the next due first.
 pub fn load(store: &Store) -> Result<Vec<ScheduleEntry>, StoreError> {
     store.read(|r| r.schedule())

@@ -146,6 +146,30 @@ fn schedule_tracks_due_objects() {
 }
 
 #[test]
+fn a_failed_sync_is_retried_soon_and_keeps_the_last_success() {
+    let fx = Fixture::new();
+    fx.store
+        .write(|tx| {
+            tx.set_sync_interval("Account", 3600, t(0))?;
+            tx.set_sync_interval("Contact", 120, t(0))?;
+            tx.record_scheduled_sync("Account", t(1))?;
+            tx.record_scheduled_sync("Contact", t(1))
+        })
+        .unwrap();
+    fx.store
+        .write(|tx| {
+            tx.record_failed_sync("Account", t(20), 600)?;
+            tx.record_failed_sync("Contact", t(20), 600)
+        })
+        .unwrap();
+    let account = fx.store.read(|r| r.schedule_for("Account")).unwrap().unwrap();
+    assert_eq!(account.last_sync_at, Some(t(1)), "the last success is kept");
+    assert_eq!(account.next_due_at, Some(t(30)), "retried after the pause, not the hour");
+    let contact = fx.store.read(|r| r.schedule_for("Contact")).unwrap().unwrap();
+    assert_eq!(contact.next_due_at, Some(t(22)), "a shorter interval wins over the pause");
+}
+
+#[test]
 fn huge_intervals_saturate_instead_of_overflowing() {
     let fx = Fixture::new();
     fx.store
