@@ -266,6 +266,35 @@ async fn a_kill_after_an_upsert_committed_creates_no_duplicate_after_restart() {
     assert_eq!(report.id_remaps[0].local_id, local);
 }
 
+#[tokio::test]
+async fn a_create_edited_after_it_was_sent_is_found_by_the_values_sent_not_sent_twice() {
+    let env = Env::start(false).await;
+    let now = env.clock.now();
+    let sent = json!({"LastName": "As Sent", "Title": "Surveyor"});
+    let (local, seq) = env.edit("Contact", None, ChangeOp::Create, sent.clone());
+
+    // A run marked the create uploading and the org committed it; the process died before
+    // the answer was recorded. Then the user edited the record.
+    env.store.write(|tx| tx.mark_uploading(seq, now).map(|_| ())).unwrap();
+    let created = env.client.create_many("Contact", &[record(sent)], false).await.unwrap();
+    let server_id = created[0].id.clone().unwrap();
+    env.edit("Contact", Some(&local), ChangeOp::Update, json!({"LastName": "Edited Later"}));
+    env.proxy.clear_log();
+
+    let report = env.upload().await;
+    assert_eq!(report.adopted, 1, "{report:?}");
+    assert_eq!(report.id_remaps[0].local_id, local);
+    assert_eq!(report.id_remaps[0].server_id, server_id);
+    assert_eq!(env.server_ids("Contact", "Title = 'Surveyor'").await, vec![server_id.clone()]);
+    // The later edit went as an update of that record, not as a second create.
+    let log = env.proxy.log();
+    assert!(!log.contains(&format!("POST {COLLECTIONS}")), "{log:?}");
+    assert!(log.contains(&format!("PATCH {COLLECTIONS}")), "{log:?}");
+    assert_eq!(env.server("Contact", &server_id)["LastName"], "Edited Later");
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
+    assert_eq!(env.local("Contact", &server_id).unwrap()["LastName"], "Edited Later");
+}
+
 /// A record on the org and in the store; the user edits `local` fields, then someone
 /// edits `server` fields on the org; then the upload runs.
 async fn conflict_case(

@@ -6,6 +6,7 @@
 //! - [`compare`]: value equality across the store's and the server's JSON spellings.
 //! - [`retry`]: capped exponential backoff with jitter, through a replaceable sleeper.
 //! - [`recover`]: finding out what became of creates whose outcome is unknown.
+//! - [`recreate`]: creating again a record the server deleted while it was edited here.
 //! - [`run`]: [`upload`], which executes a plan against the client and the store.
 //! - [`report`]: what an upload did, for the caller and the sync history.
 //!
@@ -26,6 +27,7 @@ pub mod conflict;
 mod error;
 pub mod plan;
 pub mod recover;
+pub mod recreate;
 mod report;
 mod resume;
 pub mod retry;
