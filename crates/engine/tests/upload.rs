@@ -74,6 +74,40 @@ async fn a_parent_and_child_created_offline_upload_together_with_references_rema
 }
 
 #[tokio::test]
+async fn offline_records_that_refer_to_each_other_upload_with_the_circle_broken() {
+    let env = Env::start(false).await;
+    let (first, first_seq) =
+        env.edit("Account", None, ChangeOp::Create, json!({"Name": "Circle One"}));
+    let (second, _) = env.edit(
+        "Account",
+        None,
+        ChangeOp::Create,
+        json!({"Name": "Circle Two", "ParentId": first}),
+    );
+    env.edit("Account", Some(&first), ChangeOp::Update, json!({"ParentId": second}));
+    assert_eq!(env.change(first_seq).state, ChangeState::Blocked);
+
+    let report = env.upload().await;
+    assert!(report.blocked.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert_eq!(report.id_remaps.len(), 2);
+    let server_id = |local: &str| {
+        report.id_remaps.iter().find(|r| r.local_id == local).unwrap().server_id.clone()
+    };
+    let (one, two) = (server_id(&first), server_id(&second));
+    assert_eq!(env.server("Account", &one)["ParentId"], two.as_str());
+    assert_eq!(env.server("Account", &two)["ParentId"], one.as_str());
+    assert_eq!(env.server_ids("Account", "Name LIKE 'Circle%'").await.len(), 2);
+    // Two creates, then the reference left out as an update.
+    let log = env.proxy.log();
+    let creates = log.iter().filter(|l| **l == format!("POST {COLLECTIONS}")).count();
+    let updates = log.iter().filter(|l| **l == format!("PATCH {COLLECTIONS}")).count();
+    assert_eq!((creates, updates), (2, 1), "{log:?}");
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
+    assert_eq!(env.local("Account", &one).unwrap()["ParentId"], two.as_str());
+    assert_eq!(env.local("Account", &two).unwrap()["ParentId"], one.as_str());
+}
+
+#[tokio::test]
 async fn one_batch_with_successes_and_failures_fails_only_the_bad_records() {
     let env = Env::start(false).await;
     let (_, good_seq) = env.edit("Account", None, ChangeOp::Create, json!({"Name": "Good"}));

@@ -11,6 +11,7 @@ use std::time::Duration;
 use salesforce::Client;
 use salesforce::wire::{Record, RecordError};
 use serde_json::Value;
+use store::pending::is_local_id;
 use store::{ChangeOp, ChangeState, PendingChange, PendingFilter, Store, StoreError};
 
 use super::UploadError;
@@ -233,17 +234,10 @@ impl Run<'_> {
             for &seq in seqs {
                 // The queue may have moved since it was planned (a discard, a resolve).
                 let change = match tx.read().pending_change(seq) {
-                    Ok(c) if c.state == ChangeState::Waiting => c,
+                    Ok(c) if matches!(c.state, ChangeState::Waiting | ChangeState::Blocked) => c,
                     Ok(_) | Err(StoreError::NoSuchChange(_)) => continue,
                     Err(e) => return Err(e),
                 };
-                if let Some(field) = external_id {
-                    let own = change.fields.get(field).and_then(Value::as_str).is_some();
-                    let stored = change.external_id_value.as_deref();
-                    if !own && (stored.is_none() || stored == Some(change.record_id.as_str())) {
-                        tx.set_external_id_value(seq, &new_external_id_value())?;
-                    }
-                }
                 let held_back: Vec<String> = match left_out.get(&seq) {
                     Some(ids) => change
                         .fields
@@ -253,6 +247,22 @@ impl Run<'_> {
                         .collect(),
                     None => Vec::new(),
                 };
+                // A blocked change goes only when what it waits for is held back (a create
+                // that breaks a circle).
+                let waits = change.fields.iter().any(|(k, v)| {
+                    !held_back.contains(k)
+                        && v.as_str().is_some_and(|s| is_local_id(s) && s != change.record_id)
+                });
+                if change.state == ChangeState::Blocked && waits {
+                    continue;
+                }
+                if let Some(field) = external_id {
+                    let own = change.fields.get(field).and_then(Value::as_str).is_some();
+                    let stored = change.external_id_value.as_deref();
+                    if !own && (stored.is_none() || stored == Some(change.record_id.as_str())) {
+                        tx.set_external_id_value(seq, &new_external_id_value())?;
+                    }
+                }
                 marked.push(tx.mark_uploading_without(seq, &held_back, now)?);
             }
             Ok(marked)

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use super::queue::{get, remove, save};
 use super::recreate::is_deleted_on_server;
-use super::rows::{delete_row, flags, row_state, waiting_or_blocked, write_values};
+use super::rows::{
+    delete_row, flags, refers_to_local, row_state, waiting_or_blocked, write_values,
+};
 use super::{ChangeOp, ChangeState, PendingChange, Resolution, is_local_id};
 use crate::StoreError;
 use crate::objects::ObjectCatalog;
@@ -39,14 +41,17 @@ pub(crate) fn mark_uploading(
     now: DateTime<Utc>,
 ) -> Result<PendingChange, StoreError> {
     let mut c = get(conn, seq)?;
-    require_state(&c, &[ChangeState::Waiting], "upload")?;
-    c.state = ChangeState::Uploading;
     let sent: Record = c
         .fields
         .iter()
         .filter(|(k, _)| !held_back.iter().any(|h| h.eq_ignore_ascii_case(k)))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // A blocked change can go once what it waits for is held back.
+    if c.state != ChangeState::Blocked || refers_to_local(&sent, &c.record_id) {
+        require_state(&c, &[ChangeState::Waiting], "upload")?;
+    }
+    c.state = ChangeState::Uploading;
     c.inflight = Some(sent);
     c.uploaded_count = Some(c.change_count);
     c.attempts += 1;
