@@ -18,9 +18,10 @@
 //! | delete  | any      | refused: the record is deleted |
 //!
 //! A change counter (`change_count`) rises with every edit. Starting an upload copies the
-//! fields (`inflight`) and the counter (`uploaded_count`); completing it removes the entry
-//! only if no edit came in meanwhile, otherwise the entry goes back to waiting with the
-//! uploaded values as its new base.
+//! fields (`inflight`, read as [`PendingChange::sent_values`]; fields held back from the
+//! request are left out) and the counter (`uploaded_count`); completing it removes the
+//! entry only if no edit came in meanwhile and nothing was held back, otherwise the entry
+//! goes back to waiting (as an update) with the uploaded values as its new base.
 //!
 //! States: `waiting` → `uploading` ([`crate::WriteTx::mark_uploading`]); from there
 //! `complete` removes it (or requeues what was edited meanwhile), `mark_waiting` requeues
