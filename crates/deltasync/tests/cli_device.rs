@@ -332,7 +332,10 @@ fn work_order_deleted_while_edited(f: &Fixture) -> (String, String) {
     let change = &pending["changes"][0];
     assert_eq!((&change["record_id"], &change["state"]), (&json!(wo_id), &json!("conflict")));
     assert_eq!(change["deleted_on_server"], true, "{pending}");
-    (wo_id, change["seq"].as_i64().unwrap().to_string())
+    let seq = change["seq"].as_i64().unwrap().to_string();
+    let reason = change["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("'pending resolve {seq} recreate'")), "{reason}");
+    (wo_id, seq)
 }
 
 #[test]

@@ -22,6 +22,13 @@ const RECREATE: &str = "recreate";
 
 /// The server's reason a change failed, as one line.
 fn reason(change: &PendingChange) -> Option<String> {
+    if is_deleted_on_server(change) {
+        return Some(format!(
+            "deleted on the server: 'pending resolve {} {RECREATE}' creates it again, \
+             'pending discard {}' drops the edit",
+            change.seq, change.seq
+        ));
+    }
     let error = change.error.as_ref()?;
     let first = match error {
         Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
