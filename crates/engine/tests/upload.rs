@@ -329,6 +329,31 @@ async fn a_create_edited_after_it_was_sent_is_found_by_the_values_sent_not_sent_
     assert_eq!(env.local("Contact", &server_id).unwrap()["LastName"], "Edited Later");
 }
 
+#[tokio::test]
+async fn a_create_deleted_after_it_was_sent_is_found_and_deleted_on_the_org() {
+    let env = Env::start(false).await;
+    let now = env.clock.now();
+    let sent = json!({"LastName": "Sent Then Deleted"});
+    let (local, seq) = env.edit("Contact", None, ChangeOp::Create, sent.clone());
+    env.store.write(|tx| tx.mark_uploading(seq, now).map(|_| ())).unwrap();
+    let created = env.client.create_many("Contact", &[record(sent)], false).await.unwrap();
+    let server_id = created[0].id.clone().unwrap();
+    // Another record of the same user, made since: it must not be taken for this one.
+    env.client
+        .create_many("Contact", &[record(json!({"LastName": "Other"}))], false)
+        .await
+        .unwrap();
+    env.edit("Contact", Some(&local), ChangeOp::Delete, json!({}));
+
+    let report = env.upload().await;
+    assert_eq!(report.adopted, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert!(env.server_ids("Contact", "LastName = 'Sent Then Deleted'").await.is_empty());
+    assert_eq!(env.server_ids("Contact", "LastName = 'Other'").await.len(), 1);
+    assert!(env.org.admin().retrieve(ADMIN, "Contact", &server_id).is_err());
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
+}
+
 /// A record on the org and in the store; the user edits `local` fields, then someone
 /// edits `server` fields on the org; then the upload runs.
 async fn conflict_case(

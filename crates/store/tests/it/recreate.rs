@@ -23,8 +23,7 @@ fn deleted_while_edited(fx: &Fixture) -> i64 {
             tx.upsert_records("Contact", &[contact])
         })
         .unwrap();
-    let seq = fx
-        .store
+    fx.store
         .write(|tx| {
             let out = tx.record_edit(
                 "Account",
@@ -38,8 +37,7 @@ fn deleted_while_edited(fx: &Fixture) -> i64 {
             tx.mark_conflict(seq, &rec(json!({ DELETED_ON_SERVER: true })), t(2))?;
             Ok(seq)
         })
-        .unwrap();
-    seq
+        .unwrap()
 }
 
 #[test]
