@@ -147,16 +147,17 @@ pub enum PendingAction {
         /// The change's number, as `pending` lists it.
         seq: i64,
     },
-    /// Drop a change and undo it on this device.
+    /// Drop a change and undo it on this device (a record the server deleted goes too).
     Discard {
         /// The change's number.
         seq: i64,
     },
-    /// Settle a conflict field by field: field=local, field=server, or field=VALUE.
+    /// Settle a conflict field by field: field=local, field=server, or field=VALUE; or,
+    /// for a record the server deleted, `recreate` to create it again.
     Resolve {
         /// The change's number.
         seq: i64,
-        /// One choice per conflicting field.
+        /// One choice per conflicting field, or `recreate`.
         #[arg(required = true)]
         choices: Vec<String>,
     },

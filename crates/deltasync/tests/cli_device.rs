@@ -317,6 +317,69 @@ fn a_conflict_is_listed_and_resolved_field_by_field() {
     assert_eq!(on_server["Subject"], "Local subject");
 }
 
+/// The work order edited here while the org deleted it (its policy is manual), after the
+/// sync that met the deletion; returns its id and its change's seq.
+fn work_order_deleted_while_edited(f: &Fixture) -> (String, String) {
+    f.login();
+    let query = f.json(&["query", "SELECT Id FROM WorkOrder"]);
+    let wo_id = query["records"][0]["Id"].as_str().unwrap().to_owned();
+    f.json(&["update", "WorkOrder", &wo_id, "Subject=Kept locally"]);
+    f.org.admin().delete(TECH1, "WorkOrder", &wo_id).unwrap();
+    let sync = f.json(&["sync"]);
+    assert_eq!(sync["upload"]["conflicts"], 1, "{sync}");
+
+    let pending = f.json(&["pending"]);
+    let change = &pending["changes"][0];
+    assert_eq!((&change["record_id"], &change["state"]), (&json!(wo_id), &json!("conflict")));
+    assert_eq!(change["deleted_on_server"], true, "{pending}");
+    let seq = change["seq"].as_i64().unwrap().to_string();
+    let reason = change["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("'pending resolve {seq} recreate'")), "{reason}");
+    (wo_id, seq)
+}
+
+#[test]
+fn a_record_the_server_deleted_is_created_again_on_request() {
+    let f = Fixture::new();
+    let (wo_id, seq) = work_order_deleted_while_edited(&f);
+
+    // Field choices make no sense for a deleted record: the message names the two ways.
+    let err = error_line(&f.fails(&["pending", "resolve", &seq, "Subject=local"]));
+    assert!(err.contains("was deleted on the server"), "{err}");
+    assert!(err.contains(&format!("pending resolve {seq} recreate")), "{err}");
+    assert!(err.contains(&format!("pending discard {seq}")), "{err}");
+
+    let resolved = f.json(&["pending", "resolve", &seq, "recreate"]);
+    assert_eq!(resolved["result"], "queued_to_be_created_again");
+    let sync = f.json(&["sync"]);
+    assert_eq!(sync["upload"]["uploaded"], 1, "{sync}");
+    assert!(f.json(&["pending"])["changes"].as_array().unwrap().is_empty());
+    let local = f.json(&["query", "SELECT Id, Subject FROM WorkOrder"]);
+    assert_eq!(local["totalSize"], 1, "{local}");
+    let new_id = local["records"][0]["Id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, wo_id);
+    let on_server = f.org.admin().retrieve(TECH1, "WorkOrder", &new_id).unwrap();
+    assert_eq!(on_server["Subject"], "Kept locally");
+}
+
+#[test]
+fn the_edit_of_a_record_the_server_deleted_is_dropped_on_request() {
+    let f = Fixture::new();
+    let (wo_id, seq) = work_order_deleted_while_edited(&f);
+
+    f.json(&["pending", "discard", &seq]);
+    assert!(f.json(&["pending"])["changes"].as_array().unwrap().is_empty());
+    let local = f.json(&["query", &format!("SELECT Id FROM WorkOrder WHERE Id = '{wo_id}'")]);
+    assert_eq!(local["totalSize"], 0, "the record left the device with its edit: {local}");
+    let sync = f.json(&["sync"]);
+    assert_eq!(sync["upload"]["uploaded"], 0, "{sync}");
+    let on_server: i64 = f.org.admin().with_db(|db| {
+        db.query_row("SELECT count(*) FROM \"WorkOrder\" WHERE \"IsDeleted\" = 0", [], |r| r.get(0))
+            .unwrap()
+    });
+    assert_eq!(on_server, 0, "nothing was created again");
+}
+
 #[test]
 fn a_login_refused_by_the_org_leaves_no_session_behind() {
     let f = Fixture::new();

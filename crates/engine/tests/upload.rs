@@ -74,6 +74,40 @@ async fn a_parent_and_child_created_offline_upload_together_with_references_rema
 }
 
 #[tokio::test]
+async fn offline_records_that_refer_to_each_other_upload_with_the_circle_broken() {
+    let env = Env::start(false).await;
+    let (first, first_seq) =
+        env.edit("Account", None, ChangeOp::Create, json!({"Name": "Circle One"}));
+    let (second, _) = env.edit(
+        "Account",
+        None,
+        ChangeOp::Create,
+        json!({"Name": "Circle Two", "ParentId": first}),
+    );
+    env.edit("Account", Some(&first), ChangeOp::Update, json!({"ParentId": second}));
+    assert_eq!(env.change(first_seq).state, ChangeState::Blocked);
+
+    let report = env.upload().await;
+    assert!(report.blocked.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert_eq!(report.id_remaps.len(), 2);
+    let server_id = |local: &str| {
+        report.id_remaps.iter().find(|r| r.local_id == local).unwrap().server_id.clone()
+    };
+    let (one, two) = (server_id(&first), server_id(&second));
+    assert_eq!(env.server("Account", &one)["ParentId"], two.as_str());
+    assert_eq!(env.server("Account", &two)["ParentId"], one.as_str());
+    assert_eq!(env.server_ids("Account", "Name LIKE 'Circle%'").await.len(), 2);
+    // Two creates, then the reference left out as an update.
+    let log = env.proxy.log();
+    let creates = log.iter().filter(|l| **l == format!("POST {COLLECTIONS}")).count();
+    let updates = log.iter().filter(|l| **l == format!("PATCH {COLLECTIONS}")).count();
+    assert_eq!((creates, updates), (2, 1), "{log:?}");
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
+    assert_eq!(env.local("Account", &one).unwrap()["ParentId"], two.as_str());
+    assert_eq!(env.local("Account", &two).unwrap()["ParentId"], one.as_str());
+}
+
+#[tokio::test]
 async fn one_batch_with_successes_and_failures_fails_only_the_bad_records() {
     let env = Env::start(false).await;
     let (_, good_seq) = env.edit("Account", None, ChangeOp::Create, json!({"Name": "Good"}));
@@ -264,6 +298,60 @@ async fn a_kill_after_an_upsert_committed_creates_no_duplicate_after_restart() {
     let ids = env.server_ids("Account", "Name = 'Upserted'").await;
     assert_eq!(ids, vec![first[0].id.clone().unwrap()]);
     assert_eq!(report.id_remaps[0].local_id, local);
+}
+
+#[tokio::test]
+async fn a_create_edited_after_it_was_sent_is_found_by_the_values_sent_not_sent_twice() {
+    let env = Env::start(false).await;
+    let now = env.clock.now();
+    let sent = json!({"LastName": "As Sent", "Title": "Surveyor"});
+    let (local, seq) = env.edit("Contact", None, ChangeOp::Create, sent.clone());
+
+    // A run marked the create uploading and the org committed it; the process died before
+    // the answer was recorded. Then the user edited the record.
+    env.store.write(|tx| tx.mark_uploading(seq, now).map(|_| ())).unwrap();
+    let created = env.client.create_many("Contact", &[record(sent)], false).await.unwrap();
+    let server_id = created[0].id.clone().unwrap();
+    env.edit("Contact", Some(&local), ChangeOp::Update, json!({"LastName": "Edited Later"}));
+    env.proxy.clear_log();
+
+    let report = env.upload().await;
+    assert_eq!(report.adopted, 1, "{report:?}");
+    assert_eq!(report.id_remaps[0].local_id, local);
+    assert_eq!(report.id_remaps[0].server_id, server_id);
+    assert_eq!(env.server_ids("Contact", "Title = 'Surveyor'").await, vec![server_id.clone()]);
+    // The later edit went as an update of that record, not as a second create.
+    let log = env.proxy.log();
+    assert!(!log.contains(&format!("POST {COLLECTIONS}")), "{log:?}");
+    assert!(log.contains(&format!("PATCH {COLLECTIONS}")), "{log:?}");
+    assert_eq!(env.server("Contact", &server_id)["LastName"], "Edited Later");
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
+    assert_eq!(env.local("Contact", &server_id).unwrap()["LastName"], "Edited Later");
+}
+
+#[tokio::test]
+async fn a_create_deleted_after_it_was_sent_is_found_and_deleted_on_the_org() {
+    let env = Env::start(false).await;
+    let now = env.clock.now();
+    let sent = json!({"LastName": "Sent Then Deleted"});
+    let (local, seq) = env.edit("Contact", None, ChangeOp::Create, sent.clone());
+    env.store.write(|tx| tx.mark_uploading(seq, now).map(|_| ())).unwrap();
+    let created = env.client.create_many("Contact", &[record(sent)], false).await.unwrap();
+    let server_id = created[0].id.clone().unwrap();
+    // Another record of the same user, made since: it must not be taken for this one.
+    env.client
+        .create_many("Contact", &[record(json!({"LastName": "Other"}))], false)
+        .await
+        .unwrap();
+    env.edit("Contact", Some(&local), ChangeOp::Delete, json!({}));
+
+    let report = env.upload().await;
+    assert_eq!(report.adopted, 1, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert!(env.server_ids("Contact", "LastName = 'Sent Then Deleted'").await.is_empty());
+    assert_eq!(env.server_ids("Contact", "LastName = 'Other'").await.len(), 1);
+    assert!(env.org.admin().retrieve(ADMIN, "Contact", &server_id).is_err());
+    assert!(env.queue().is_empty(), "{:?}", env.queue());
 }
 
 /// A record on the org and in the store; the user edits `local` fields, then someone

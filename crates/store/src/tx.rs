@@ -253,7 +253,19 @@ impl<'c> WriteTx<'c> {
         seq: i64,
         now: DateTime<Utc>,
     ) -> Result<PendingChange, StoreError> {
-        pending::mark_uploading(&self.tx, seq, now)
+        pending::mark_uploading(&self.tx, seq, &[], now)
+    }
+
+    /// Marks a waiting change as being uploaded without the fields in `held_back`, and
+    /// returns it (its `sent_values` are what to send). Completing the upload leaves the
+    /// held-back fields queued as an update.
+    pub fn mark_uploading_without(
+        &mut self,
+        seq: i64,
+        held_back: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<PendingChange, StoreError> {
+        pending::mark_uploading(&self.tx, seq, held_back, now)
     }
 
     /// Puts an uploading change back to waiting after a transient failure.
@@ -294,6 +306,18 @@ impl<'c> WriteTx<'c> {
     /// Drops a change and undoes it locally.
     pub fn discard(&mut self, seq: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         pending::discard(&self.tx, &self.catalog, seq, now)
+    }
+
+    /// Re-creates a record the server deleted while it was edited locally: its change (a
+    /// conflict) becomes a create of `values` on a new local id, which every local
+    /// reference takes. Returns the new local id.
+    pub fn recreate(
+        &mut self,
+        seq: i64,
+        values: &Record,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        pending::recreate(&self.tx, &self.catalog, seq, values, now)
     }
 
     /// Puts a failed or blocked change back in the queue.

@@ -1,5 +1,6 @@
 //! `deltasync pending`: changes waiting for upload, with their state and the server's
-//! reason; `retry SEQ`, `discard SEQ` and `resolve SEQ field=local|server|VALUE ...`.
+//! reason; `retry SEQ`, `discard SEQ` and `resolve SEQ field=local|server|VALUE ...`, or
+//! `resolve SEQ recreate` for an edited record the server deleted.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -7,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use deltasync::device::{Access, Device};
 use engine::edit::{Edits, parse::parse_value};
+use engine::upload::conflict::is_deleted_on_server;
+use engine::upload::recreate::recreate;
 use serde_json::{Value, json};
 use store::{PendingChange, Resolution};
 
@@ -14,8 +17,18 @@ use super::Ctx;
 use super::output::{json_time, print_json, print_table};
 use crate::cli::{PendingAction, PendingArgs};
 
+/// The choice that creates again a record the server deleted while it was edited here.
+const RECREATE: &str = "recreate";
+
 /// The server's reason a change failed, as one line.
 fn reason(change: &PendingChange) -> Option<String> {
+    if is_deleted_on_server(change) {
+        return Some(format!(
+            "deleted on the server: 'pending resolve {} {RECREATE}' creates it again, \
+             'pending discard {}' drops the edit",
+            change.seq, change.seq
+        ));
+    }
     let error = change.error.as_ref()?;
     let first = match error {
         Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
@@ -39,6 +52,7 @@ fn change_json(c: &PendingChange) -> Value {
         "state": c.state.as_str(),
         "fields": c.fields,
         "server_values": c.server_values,
+        "deleted_on_server": is_deleted_on_server(c),
         "reason": reason(c),
         "error": c.error,
         "attempts": c.attempts,
@@ -63,9 +77,24 @@ pub fn run(ctx: &Ctx, args: PendingArgs) -> anyhow::Result<ExitCode> {
             ("discarded", seq)
         }
         PendingAction::Resolve { seq, choices } => {
-            let choices = resolutions(&device, seq, &choices)?;
-            device.store().write(|tx| tx.resolve(seq, &choices, now))?;
-            ("resolved", seq)
+            let change = device.store().read(|r| r.pending_change(seq))?;
+            if is_deleted_on_server(&change) {
+                if choices != [RECREATE] {
+                    bail!(
+                        "change {seq}: {} {} was deleted on the server; \
+                         'pending resolve {seq} {RECREATE}' creates it again with this device's \
+                         values, 'pending discard {seq}' drops the edit",
+                        change.object,
+                        change.record_id
+                    );
+                }
+                recreate(device.store(), seq, now)?;
+                ("queued to be created again", seq)
+            } else {
+                let choices = resolutions(&device, seq, &choices)?;
+                device.store().write(|tx| tx.resolve(seq, &choices, now))?;
+                ("resolved", seq)
+            }
         }
     };
     if ctx.json {

@@ -167,6 +167,9 @@ fn plain(value: Option<&Value>) -> Markup {
 }
 
 /// Settle a conflict: one row per field, the local value against the server's.
+// FIXME: a record the server deleted gets this form too, and resolving it only meets the
+// deletion again; it needs a "Create again" button posting to a route that calls
+// `engine::upload::recreate::recreate` (Discard already drops the edit and the record).
 fn conflict_form(state: &WebState, c: &PendingChange, label: &dyn Fn(&str) -> String) -> Markup {
     html! {
         form.conflict method="post" action={ "/pending/" (c.seq) "/resolve" } {

@@ -29,10 +29,15 @@ fn work_order() -> SObjectDescribe {
     let mut status = field("Status", "picklist");
     status.length = 40;
     status.defaulted_on_create = true;
+    status.restricted_picklist = true;
     status.picklist_values = ["New", "In Progress", "Closed"]
         .iter()
         .map(|v| PicklistEntry { value: (*v).into(), active: true, ..PicklistEntry::default() })
         .collect();
+    let mut priority = field("Priority", "picklist");
+    priority.length = 10;
+    priority.picklist_values =
+        vec![PicklistEntry { value: "Low".into(), active: true, ..PicklistEntry::default() }];
     let mut number = field("WorkOrderNumber", "string");
     number.createable = false;
     number.updateable = false;
@@ -50,6 +55,7 @@ fn work_order() -> SObjectDescribe {
             id,
             subject,
             status,
+            priority,
             number,
             account,
             cost,
@@ -106,6 +112,19 @@ fn each_bad_field_gets_its_own_message() {
     ] {
         assert!(errs.iter().any(|e| e == expected), "missing '{expected}' in {errs:?}");
     }
+}
+
+#[test]
+fn an_unrestricted_picklist_takes_any_value_that_fits() {
+    assert!(errors(json!({"Priority": "Whenever"}), EditKind::Update).is_empty());
+    assert_eq!(
+        errors(json!({"Priority": "Eventually!"}), EditKind::Update),
+        vec!["Priority: too long (max 10)"]
+    );
+    assert_eq!(
+        errors(json!({"Status": "Whenever"}), EditKind::Update),
+        vec!["Status: 'Whenever' is not one of: New, In Progress, Closed"]
+    );
 }
 
 #[test]

@@ -189,11 +189,12 @@ fn check_digits(field: &FieldDescribe, number: f64) -> Result<(), String> {
     Ok(())
 }
 
-/// A picklist value must be one of the active values.
-// FIXME: `FieldDescribe` does not carry `restrictedPicklist`, so every picklist that lists
-// values is treated as restricted; reading that flag from the describe would let
-// unrestricted picklists take any value.
+/// A value of a restricted picklist must be one of the active values; an unrestricted
+/// picklist takes any value (its length is checked apart).
 fn check_picklist(field: &FieldDescribe, text: &str) -> Result<(), String> {
+    if !field.restricted_picklist {
+        return Ok(());
+    }
     let active: Vec<&str> =
         field.picklist_values.iter().filter(|p| p.active).map(|p| p.value.as_str()).collect();
     if active.is_empty() || active.contains(&text) {

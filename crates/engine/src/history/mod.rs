@@ -4,6 +4,7 @@
 
 mod name;
 mod run;
+pub mod settled;
 
 pub use name::{NAME_FIELDS, display_name};
 pub use run::{

@@ -2,7 +2,8 @@
 //! waiting to upload; [`SyncRun::finish`] adds the per-record detail and the outcome.
 //!
 //! What the upload did is read from the store, not from the engine's counts: a change
-//! waiting before the run and gone after it was uploaded; one that became failed or a
+//! waiting before the run and gone after it was uploaded, unless the upload noted it as
+//! a conflict it settled by policy ([`super::settled`]); one that became failed or a
 //! conflict is listed as such. The store is the source of truth for the queue.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +17,7 @@ use store::{
 };
 use tracing::{debug, info};
 
-use super::display_name;
+use super::{display_name, settled};
 use crate::sync::{ObjectCounts, RecordChange, RecordChangeKind, SyncReport};
 
 /// Queued changes noted at the start of a run; a larger queue is noted in part (the
@@ -36,8 +37,12 @@ pub struct UploadOutcome {
     pub uploaded: u64,
     /// Changes the server refused, parked for a retry or a discard.
     pub failed: u64,
-    /// Changes that met a server change and wait for a resolution.
+    /// Changes that met a server change and wait for a resolution, or whose edit was
+    /// dropped because the server deleted the record.
     pub conflicts: u64,
+    /// Changes that met a server change which the profile's policy settled; they count
+    /// among `uploaded` too.
+    pub settled: u64,
 }
 
 /// A change that could upload in this run.
@@ -113,6 +118,7 @@ pub fn begin(store: &Store, kind: SyncKind, at: DateTime<Utc>) -> Result<SyncRun
         }
         Ok(noted)
     })?;
+    settled::clear(store)?;
     let event_id = store.write(|tx| tx.begin_sync_event(kind, at))?;
     debug!(event_id, kind = kind.as_str(), queued = noted.len(), "sync event opened");
     Ok(SyncRun { event_id, kind, noted })
@@ -136,7 +142,8 @@ impl SyncRun {
         end: RunEnd<'_>,
         at: DateTime<Utc>,
     ) -> Result<RunSummary, StoreError> {
-        // The upload, as the queue shows it now.
+        // The upload, as the queue shows it now, and the conflicts it settled.
+        let settled = settled::take(store)?;
         let after: HashMap<i64, PendingChange> = store
             .read(|r| r.pending_changes(&PendingFilter::default()))?
             .into_iter()
@@ -158,14 +165,25 @@ impl SyncRun {
         let mut rows = Vec::new();
         for (noted, dropped) in self.noted.iter().zip(dropped) {
             let (action, detail) = match after.get(&noted.seq) {
-                None if dropped => {
+                None if dropped && !settled.contains_key(&noted.seq) => {
                     upload.conflicts += 1;
                     (RecordAction::Conflict, Some(DROPPED.to_string()))
                 }
-                None => {
-                    upload.uploaded += 1;
-                    (RecordAction::Uploaded, None)
-                }
+                None => match settled.get(&noted.seq) {
+                    Some(note) if note.edit_dropped => {
+                        upload.conflicts += 1;
+                        (RecordAction::Conflict, Some(note.detail.clone()))
+                    }
+                    Some(note) => {
+                        upload.uploaded += 1;
+                        upload.settled += 1;
+                        (RecordAction::Conflict, Some(note.detail.clone()))
+                    }
+                    None => {
+                        upload.uploaded += 1;
+                        (RecordAction::Uploaded, None)
+                    }
+                },
                 Some(c) if c.state == ChangeState::Failed => {
                     upload.failed += 1;
                     (RecordAction::Failed, c.error.as_ref().map(error_text))
@@ -327,7 +345,7 @@ mod tests {
 
     #[test]
     fn partial_reason_counts_failures_and_conflicts() {
-        let u = UploadOutcome { uploaded: 3, failed: 1, conflicts: 2 };
+        let u = UploadOutcome { uploaded: 3, failed: 1, conflicts: 2, settled: 0 };
         assert_eq!(partial_reason(&u), "1 change failed, 2 conflicts");
     }
 }

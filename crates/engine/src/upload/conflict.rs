@@ -19,7 +19,7 @@ use crate::profile::{ConflictPolicy, ObjectProfile};
 
 /// The key a change's `server_values` carries (as `true`) when the server deleted the
 /// record while it was edited locally.
-pub const DELETED_ON_SERVER: &str = "IsDeleted";
+pub const DELETED_ON_SERVER: &str = store::pending::DELETED_ON_SERVER;
 
 /// What to do with one update, given the server's current values.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@
 //! - [`compare`]: value equality across the store's and the server's JSON spellings.
 //! - [`retry`]: capped exponential backoff with jitter, through a replaceable sleeper.
 //! - [`recover`]: finding out what became of creates whose outcome is unknown.
+//! - [`recreate`]: creating again a record the server deleted while it was edited here.
 //! - [`run`]: [`upload`], which executes a plan against the client and the store.
 //! - [`report`]: what an upload did, for the caller and the sync history.
 //!
@@ -17,7 +18,12 @@
 //! - A create is never re-sent blindly: with an external id field it is an upsert on a
 //!   value stored with the change; without one the server is searched for it first.
 //! - A child created offline is sent only after its parent's server id is known; the
-//!   store's `remap_id` rewrites every local reference in the same transaction.
+//!   store's `remap_id` rewrites every local reference in the same transaction. Creates
+//!   in a circle go one after the other, the last without its references back, which
+//!   follow as an update.
+//! - A create whose outcome is unknown is looked for by the values its request carried.
+//! - A record the server deleted while edited here is dropped (server-wins), created again
+//!   with the local values (client-wins), or parked for the user (manual).
 //! - Every retry loop is bounded ([`UploadOptions::max_attempts`]) and sleeps between
 //!   attempts; nothing spins.
 
@@ -26,6 +32,7 @@ pub mod conflict;
 mod error;
 pub mod plan;
 pub mod recover;
+pub mod recreate;
 mod report;
 mod resume;
 pub mod retry;

@@ -5,9 +5,12 @@
 //! [`PlanOptions::batch_size`] records, in queue order. A change that refers to a record
 //! created offline (a `local-...` id in one of its values) goes in a later *level* than
 //! that record's create, so the parent's server id is known, and remapped into the
-//! child, before the child is sent. A change whose dependency cannot be sent in this run
-//! (it failed, is in conflict, its outcome is unknown, or the dependencies form a circle)
-//! is blocked, with a reason naming the dependency.
+//! child, before the child is sent. Records created offline that refer to each other in
+//! a circle are created one after the other: a create that closes the circle leaves out
+//! its references to the records before it ([`UploadPlan::left_out`]), and sends them as
+//! a follow-up update once those records have their server ids. A change whose dependency
+//! cannot be sent in this run (it failed, is in conflict, or its outcome is unknown) is
+//! blocked, with a reason naming the dependency.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -96,6 +99,10 @@ pub struct BlockedChange {
 pub struct UploadPlan {
     pub batches: Vec<Batch>,
     pub blocked: Vec<BlockedChange>,
+    /// Creates that break a circle of records created offline: the local ids whose
+    /// references the create leaves out. The store keeps those fields queued, and they go
+    /// as an update once the records referred to have their server ids.
+    pub left_out: BTreeMap<i64, Vec<String>>,
 }
 
 impl UploadPlan {
@@ -138,11 +145,13 @@ pub fn plan(changes: &[QueuedChange], profile: &Profile, options: &PlanOptions) 
         .filter(|c| is_local_id(&c.record_id))
         .map(|c| (c.record_id.as_str(), c))
         .collect();
-    let mut placements: HashMap<i64, Placement> = HashMap::new();
+    let mut placer =
+        Placer { creators, options, placements: HashMap::new(), left_out: BTreeMap::new() };
     for change in changes.iter().filter(|c| is_candidate(c, options)) {
         let mut path = Vec::new();
-        place(change, &creators, options, &mut placements, &mut path);
+        placer.place(change, &mut path);
     }
+    let placements = placer.placements;
 
     // Group what is ready by level, object and operation, keeping queue order.
     let mut groups: BTreeMap<(u32, String, BatchOp), Vec<i64>> = BTreeMap::new();
@@ -154,6 +163,9 @@ pub fn plan(changes: &[QueuedChange], profile: &Profile, options: &PlanOptions) 
             Some(Placement::Ready(level)) => {
                 let op = batch_op(change, profile);
                 groups.entry((*level, change.object.clone(), op)).or_default().push(change.seq);
+                if let Some(ids) = placer.left_out.remove(&change.seq) {
+                    plan.left_out.insert(change.seq, ids);
+                }
             }
             Some(Placement::Blocked { waits_for, reason }) => plan.blocked.push(BlockedChange {
                 seq: change.seq,
@@ -200,89 +212,103 @@ fn batch_op(change: &QueuedChange, profile: &Profile) -> BatchOp {
     }
 }
 
-/// Places a candidate change: ready at a level, or blocked. `path` holds the changes
-/// being placed above this one, to find circles.
-fn place(
-    change: &QueuedChange,
-    creators: &HashMap<&str, &QueuedChange>,
-    options: &PlanOptions,
-    placements: &mut HashMap<i64, Placement>,
-    path: &mut Vec<i64>,
-) -> Placement {
-    if let Some(done) = placements.get(&change.seq) {
-        return done.clone();
-    }
-    let mut level = 0;
-    let mut blocked = None;
-    path.push(change.seq);
-    for local_id in &change.local_refs {
-        let dependency = match creators.get(local_id.as_str()) {
-            None => Err((
-                None,
-                format!("refers to {local_id}, a record created offline that is no longer queued"),
-            )),
-            Some(parent) => dependency_level(parent, local_id, creators, options, placements, path),
-        };
-        match dependency {
-            Ok(parent_level) => level = level.max(parent_level + 1),
-            Err(why) => {
-                blocked = Some(why);
-                break;
-            }
-        }
-    }
-    path.pop();
-
-    let placement = match blocked {
-        Some((waits_for, reason)) => Placement::Blocked { waits_for, reason },
-        None if level > MAX_LEVELS => Placement::Blocked {
-            waits_for: None,
-            reason: format!("more than {MAX_LEVELS} levels of records created offline"),
-        },
-        None => Placement::Ready(level),
-    };
-    placements.insert(change.seq, placement.clone());
-    placement
+/// The state of placing the candidate changes.
+struct Placer<'a> {
+    creators: HashMap<&'a str, &'a QueuedChange>,
+    options: &'a PlanOptions,
+    placements: HashMap<i64, Placement>,
+    left_out: BTreeMap<i64, Vec<String>>,
 }
 
 type Dependency = Result<u32, (Option<i64>, String)>;
 
-/// The level of the create `parent` (of the record `local_id`), or why it cannot go.
-fn dependency_level(
-    parent: &QueuedChange,
-    local_id: &str,
-    creators: &HashMap<&str, &QueuedChange>,
-    options: &PlanOptions,
-    placements: &mut HashMap<i64, Placement>,
-    path: &mut Vec<i64>,
-) -> Dependency {
-    let what = format!("{} {local_id} (change {})", parent.object, parent.seq);
-    let blocked = |reason: String| Err((Some(parent.seq), reason));
-    if parent.op == ChangeOp::Delete {
-        return blocked(format!("refers to {what}, which was deleted locally"));
-    }
-    match parent.state {
-        ChangeState::Failed => return blocked(format!("waits for {what}, whose upload failed")),
-        ChangeState::Conflict => return blocked(format!("waits for {what}, which is in conflict")),
-        ChangeState::Uploading => {
-            return blocked(format!("waits for {what}, whose upload outcome is not known yet"));
+impl Placer<'_> {
+    /// Places a candidate change: ready at a level, or blocked. `path` holds the changes
+    /// being placed above this one; a create that refers back to one of them closes a
+    /// circle, and leaves that reference out.
+    fn place(&mut self, change: &QueuedChange, path: &mut Vec<i64>) -> Placement {
+        if let Some(done) = self.placements.get(&change.seq) {
+            return done.clone();
         }
-        ChangeState::Waiting | ChangeState::Blocked => {}
+        let mut level = 0;
+        let mut blocked = None;
+        path.push(change.seq);
+        for local_id in &change.local_refs {
+            let dependency = match self.creators.get(local_id.as_str()).copied() {
+                None => Err((
+                    None,
+                    format!(
+                        "refers to {local_id}, a record created offline that is no longer queued"
+                    ),
+                )),
+                Some(parent) if path.contains(&parent.seq) && change.op == ChangeOp::Create => {
+                    tracing::debug!(seq = change.seq, "circle of offline creates broken");
+                    self.left_out.entry(change.seq).or_default().push(local_id.clone());
+                    continue;
+                }
+                Some(parent) => self.dependency_level(parent, local_id, path),
+            };
+            match dependency {
+                Ok(parent_level) => level = level.max(parent_level + 1),
+                Err(why) => {
+                    blocked = Some(why);
+                    break;
+                }
+            }
+        }
+        path.pop();
+
+        let placement = match blocked {
+            Some((waits_for, reason)) => Placement::Blocked { waits_for, reason },
+            None if level > MAX_LEVELS => Placement::Blocked {
+                waits_for: None,
+                reason: format!("more than {MAX_LEVELS} levels of records created offline"),
+            },
+            None => Placement::Ready(level),
+        };
+        self.placements.insert(change.seq, placement.clone());
+        placement
     }
-    if options.deferred.contains(&parent.seq) {
-        return blocked(format!("waits for {what}, left waiting after transient failures"));
-    }
-    // FIXME: records created offline that refer to each other in a circle stay blocked;
-    // creating one without the reference and setting it by an update afterwards would
-    // break the circle.
-    if path.contains(&parent.seq) {
-        return blocked(format!(
-            "refers to {what} in a circle of records created offline that refer to each other"
-        ));
-    }
-    match place(parent, creators, options, placements, path) {
-        Placement::Ready(level) => Ok(level),
-        Placement::Blocked { .. } => blocked(format!("waits for {what}, which is blocked itself")),
+
+    /// The level of the create `parent` (of the record `local_id`), or why it cannot go.
+    fn dependency_level(
+        &mut self,
+        parent: &QueuedChange,
+        local_id: &str,
+        path: &mut Vec<i64>,
+    ) -> Dependency {
+        let what = format!("{} {local_id} (change {})", parent.object, parent.seq);
+        let blocked = |reason: String| Err((Some(parent.seq), reason));
+        if parent.op == ChangeOp::Delete {
+            return blocked(format!("refers to {what}, which was deleted locally"));
+        }
+        match parent.state {
+            ChangeState::Failed => {
+                return blocked(format!("waits for {what}, whose upload failed"));
+            }
+            ChangeState::Conflict => {
+                return blocked(format!("waits for {what}, which is in conflict"));
+            }
+            ChangeState::Uploading => {
+                return blocked(format!("waits for {what}, whose upload outcome is not known yet"));
+            }
+            ChangeState::Waiting | ChangeState::Blocked => {}
+        }
+        if self.options.deferred.contains(&parent.seq) {
+            return blocked(format!("waits for {what}, left waiting after transient failures"));
+        }
+        if path.contains(&parent.seq) {
+            // Only a change that is not a create gets here: it cannot leave the value out.
+            return blocked(format!(
+                "refers to {what} in a circle of records created offline that refer to each other"
+            ));
+        }
+        match self.place(parent, path) {
+            Placement::Ready(level) => Ok(level),
+            Placement::Blocked { .. } => {
+                blocked(format!("waits for {what}, which is blocked itself"))
+            }
+        }
     }
 }
 

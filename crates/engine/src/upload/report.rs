@@ -38,6 +38,9 @@ pub enum ConflictSettlement {
     /// The server deleted the record and the object's policy is server-wins: the local
     /// edit was dropped and the record removed locally.
     EditDropped,
+    /// The server deleted the record and the object's policy is client-wins: the record
+    /// was queued to be created again with the local values, under a new id.
+    Recreated,
 }
 
 /// A conflict found before an update was sent, and what became of it.
@@ -50,6 +53,9 @@ pub struct ConflictOutcome {
     pub deleted_on_server: bool,
     pub fields: Vec<FieldConflict>,
     pub settlement: ConflictSettlement,
+    /// For a record created again: its new local id (`id_remaps` gives its server id once
+    /// the create landed).
+    pub recreated_as: Option<String>,
 }
 
 /// The outcome of one upload run.

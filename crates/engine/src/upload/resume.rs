@@ -53,11 +53,9 @@ impl Run<'_> {
                     fields.insert(field.clone(), Value::String(value.to_owned()));
                     fields
                 }
-                // FIXME: these are the change's values now, which include edits made
-                // while the create was in flight; the values actually sent are kept by the
-                // store privately (`inflight`). A store accessor for them would make the
-                // search exact; until then such an edit makes the search miss and resend.
-                _ => create_body(&change.fields),
+                // The values the request carried: edits made while it was in flight
+                // (or a delete, which empties `fields`) are not on the server yet.
+                _ => create_body(change.sent_values().unwrap_or(&change.fields)),
             };
             to_check.entry(change.object.clone()).or_default().push(UnknownCreate {
                 seq: change.seq,

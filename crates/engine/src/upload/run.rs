@@ -4,14 +4,15 @@
 //! plan the queue, mark each batch `uploading`, send it, and record the answers in one
 //! store transaction per batch; finally plan once more to report what stays blocked.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use salesforce::Client;
 use salesforce::wire::{Record, RecordError};
 use serde_json::Value;
-use store::{ChangeState, PendingChange, PendingFilter, Store, StoreError};
+use store::pending::is_local_id;
+use store::{ChangeOp, ChangeState, PendingChange, PendingFilter, Store, StoreError};
 
 use super::UploadError;
 use super::plan::{Batch, BatchOp, MAX_LEVELS, PlanOptions, QueuedChange, UploadPlan, plan};
@@ -87,6 +88,7 @@ pub async fn upload(
         opts,
         report: UploadReport::default(),
         attempted: BTreeSet::new(),
+        left_out: BTreeMap::new(),
     };
     let outcome = run.go().await;
     let report = run.report;
@@ -122,6 +124,8 @@ pub(super) struct Run<'a> {
     pub report: UploadReport,
     /// Changes this run has sent or settled; they are not sent again in this run.
     pub attempted: BTreeSet<i64>,
+    /// The latest plan's creates that break a circle, with the local ids they leave out.
+    pub left_out: BTreeMap<i64, Vec<String>>,
 }
 
 impl Run<'_> {
@@ -138,6 +142,7 @@ impl Run<'_> {
             if batches.is_empty() {
                 break;
             }
+            self.left_out = plan.left_out;
             self.run_level(batches).await?;
         }
 
@@ -194,27 +199,63 @@ impl Run<'_> {
             return self.complete_local_deletes(&changes);
         }
         let items = changes.iter().map(|c| Outgoing::for_change(c, &batch.op)).collect();
-        self.send(&batch.object, &batch.op, items).await
+        self.send(&batch.object, &batch.op, items).await?;
+
+        // A create that left references out is now an update of them, sent in a later
+        // round of this run once the records referred to have their server ids.
+        let split: Vec<i64> =
+            changes.iter().map(|c| c.seq).filter(|s| self.left_out.contains_key(s)).collect();
+        for seq in split {
+            match self.store.read(|r| r.pending_change(seq)) {
+                Ok(c) if c.op == ChangeOp::Update => {
+                    self.attempted.remove(&seq);
+                }
+                Ok(_) | Err(StoreError::NoSuchChange(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Marks the waiting changes among `seqs` as uploading, in one transaction, and
     /// returns them. For upserts, a create without its own external id value gets one
-    /// first, stored with the change, so every later attempt sends the same value.
+    /// first, stored with the change, so every later attempt sends the same value. A
+    /// create that breaks a circle is sent without its fields referring back. Changes no
+    /// longer waiting (blocked meanwhile) may go in a later round.
     pub(super) fn mark_uploading(
-        &self,
+        &mut self,
         seqs: &[i64],
         external_id: Option<&str>,
     ) -> Result<Vec<PendingChange>, UploadError> {
         let now = self.clock.now();
-        Ok(self.store.write(|tx| {
+        let left_out = &self.left_out;
+        let marked = self.store.write(|tx| {
             let mut marked = Vec::new();
             for &seq in seqs {
                 // The queue may have moved since it was planned (a discard, a resolve).
                 let change = match tx.read().pending_change(seq) {
-                    Ok(c) if c.state == ChangeState::Waiting => c,
+                    Ok(c) if matches!(c.state, ChangeState::Waiting | ChangeState::Blocked) => c,
                     Ok(_) | Err(StoreError::NoSuchChange(_)) => continue,
                     Err(e) => return Err(e),
                 };
+                let held_back: Vec<String> = match left_out.get(&seq) {
+                    Some(ids) => change
+                        .fields
+                        .iter()
+                        .filter(|(_, v)| v.as_str().is_some_and(|s| ids.iter().any(|i| i == s)))
+                        .map(|(k, _)| k.clone())
+                        .collect(),
+                    None => Vec::new(),
+                };
+                // A blocked change goes only when what it waits for is held back (a create
+                // that breaks a circle).
+                let waits = change.fields.iter().any(|(k, v)| {
+                    !held_back.contains(k)
+                        && v.as_str().is_some_and(|s| is_local_id(s) && s != change.record_id)
+                });
+                if change.state == ChangeState::Blocked && waits {
+                    continue;
+                }
                 if let Some(field) = external_id {
                     let own = change.fields.get(field).and_then(Value::as_str).is_some();
                     let stored = change.external_id_value.as_deref();
@@ -222,10 +263,16 @@ impl Run<'_> {
                         tx.set_external_id_value(seq, &new_external_id_value())?;
                     }
                 }
-                marked.push(tx.mark_uploading(seq, now)?);
+                marked.push(tx.mark_uploading_without(seq, &held_back, now)?);
             }
             Ok(marked)
-        })?)
+        })?;
+        for seq in seqs {
+            if !marked.iter().any(|c| c.seq == *seq) {
+                self.attempted.remove(seq);
+            }
+        }
+        Ok(marked)
     }
 
     fn complete_local_deletes(&mut self, changes: &[PendingChange]) -> Result<(), UploadError> {
@@ -299,7 +346,7 @@ pub(super) struct Outgoing {
 
 impl Outgoing {
     pub(super) fn for_change(change: &PendingChange, op: &BatchOp) -> Outgoing {
-        let mut body = create_body(&change.fields);
+        let mut body = create_body(change.sent_values().unwrap_or(&change.fields));
         match op {
             BatchOp::Upsert { field } => {
                 if !body.contains_key(field.as_str()) {

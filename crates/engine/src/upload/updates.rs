@@ -1,15 +1,18 @@
 //! Sending updates: fetch the server's current values of the changed fields, merge field
 //! by field, settle or park conflicts, then send what is left.
 
-use salesforce::wire::Record;
+use salesforce::wire::{Record, SObjectDescribe};
 use serde_json::Value;
 use store::PendingChange;
 
 use super::UploadError;
 use super::conflict::{DELETED_ON_SERVER, Merge, merge, server_values_for};
 use super::plan::BatchOp;
+use super::recreate::recreate_in;
 use super::report::{ConflictOutcome, ConflictSettlement};
 use super::run::{Outgoing, Run, is_session_error};
+use crate::edit::cached_describe;
+use crate::history::settled;
 use crate::profile::ConflictPolicy;
 
 /// What the merge step decided, gathered in its transaction and applied after.
@@ -18,6 +21,19 @@ struct Settled {
     send: Vec<Outgoing>,
     already_there: u32,
     conflicts: Vec<ConflictOutcome>,
+    /// Changes put back to waiting for the next run.
+    later: Vec<i64>,
+}
+
+/// Whether records the server deleted can be created again under client-wins.
+#[derive(Debug)]
+enum RecreateBy {
+    /// Yes, with the values this describe says are createable.
+    Describe(SObjectDescribe),
+    /// Not now: the org did not answer the describe; the next run tries again.
+    Later,
+    /// No: such records are parked for the user.
+    Nothing,
 }
 
 impl Run<'_> {
@@ -35,8 +51,22 @@ impl Run<'_> {
         let Some(server) = self.fetch_server_values(object, &changes).await? else {
             return Ok(());
         };
-        let settled = self.settle_conflicts(object, &changes, &server)?;
+        let recreate = if server.iter().any(Option::is_none)
+            && self.profile.object(object).is_some_and(|o| o.conflict == ConflictPolicy::ClientWins)
+        {
+            self.describe_for_recreate(object).await?
+        } else {
+            RecreateBy::Nothing
+        };
+        let settled = self.settle_conflicts(object, &changes, &server, &recreate)?;
+        self.report.deferred.extend_from_slice(&settled.later);
         self.report.succeeded += settled.already_there;
+        // Records to create again are sent by a later round of this run.
+        for conflict in &settled.conflicts {
+            if conflict.recreated_as.is_some() {
+                self.attempted.remove(&conflict.seq);
+            }
+        }
         self.report.conflicts.extend(settled.conflicts);
 
         let size = self.opts.batch_size.clamp(1, salesforce::client::MAX_COLLECTION_RECORDS);
@@ -111,13 +141,39 @@ impl Run<'_> {
         }
     }
 
+    /// The describe a record deleted on the server is created again by: the cached one,
+    /// else the org's, retried like any request.
+    async fn describe_for_recreate(&mut self, object: &str) -> Result<RecreateBy, UploadError> {
+        if let Some(describe) = cached_describe(self.store, object)? {
+            return Ok(RecreateBy::Describe(describe));
+        }
+        let max = self.max_attempts();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.report.requests += 1;
+            match self.client.describe(object).await {
+                Ok(describe) => return Ok(RecreateBy::Describe(describe)),
+                Err(e) if is_session_error(&e) => return Err(UploadError::Session(e)),
+                Err(e) if e.is_transient() && attempt < max => self.back_off(attempt).await,
+                Err(e) => {
+                    tracing::debug!(object, error = %e, "no describe to create records again by");
+                    let later = e.is_transient();
+                    return Ok(if later { RecreateBy::Later } else { RecreateBy::Nothing });
+                }
+            }
+        }
+    }
+
     /// Merges every change with the server's record in one transaction: clean changes
-    /// are kept to send, conflicts are settled by policy or parked for the user.
+    /// are kept to send, conflicts are settled by policy or parked for the user. Records
+    /// the server deleted are created again under client-wins as `recreate` allows.
     fn settle_conflicts(
         &mut self,
         object: &str,
         changes: &[PendingChange],
         server: &[Option<Record>],
+        recreate: &RecreateBy,
     ) -> Result<Settled, UploadError> {
         let now = self.clock.now();
         let profile = self.profile.object(object);
@@ -131,6 +187,7 @@ impl Run<'_> {
                     deleted_on_server: deleted,
                     fields,
                     settlement,
+                    recreated_as: None,
                 };
                 match merge(&change.fields, &change.base, server.as_ref(), profile) {
                     Merge::Clean { send } => {
@@ -161,7 +218,9 @@ impl Run<'_> {
                             }
                         }
                         tracing::debug!(seq = change.seq, "conflict settled by policy");
-                        out.conflicts.push(outcome(conflicts, ConflictSettlement::Merged, false));
+                        let conflict = outcome(conflicts, ConflictSettlement::Merged, false);
+                        settled::note(tx, &conflict)?;
+                        out.conflicts.push(conflict);
                     }
                     Merge::Parked { conflicts } => {
                         let server = server.as_ref().map(|s| server_values_for(&change.fields, s));
@@ -169,23 +228,39 @@ impl Run<'_> {
                         tracing::debug!(seq = change.seq, "conflict parked for the user");
                         out.conflicts.push(outcome(conflicts, ConflictSettlement::Parked, false));
                     }
+                    Merge::DeletedOnServer { policy: ConflictPolicy::ClientWins }
+                        if matches!(recreate, RecreateBy::Later) =>
+                    {
+                        // The describe could not be had now: the next run tries again.
+                        tx.mark_waiting(change.seq, now)?;
+                        out.later.push(change.seq);
+                    }
                     Merge::DeletedOnServer { policy } => {
                         let mut marker = Record::new();
                         marker.insert(DELETED_ON_SERVER.into(), Value::Bool(true));
                         tx.mark_conflict(change.seq, &marker, now)?;
-                        let settlement = if policy == ConflictPolicy::ServerWins {
-                            tx.discard(change.seq, now)?;
-                            tx.delete_records(object, &[change.record_id.as_str()])?;
-                            ConflictSettlement::EditDropped
-                        } else {
-                            ConflictSettlement::Parked
+                        let mut recreated_as = None;
+                        let settlement = match (policy, recreate) {
+                            (ConflictPolicy::ServerWins, _) => {
+                                tx.discard(change.seq, now)?;
+                                tx.delete_records(object, &[change.record_id.as_str()])?;
+                                ConflictSettlement::EditDropped
+                            }
+                            (ConflictPolicy::ClientWins, RecreateBy::Describe(describe)) => {
+                                recreated_as = Some(recreate_in(tx, describe, change.seq, now)?);
+                                ConflictSettlement::Recreated
+                            }
+                            _ => ConflictSettlement::Parked,
                         };
                         tracing::debug!(
                             seq = change.seq,
                             ?settlement,
                             "record deleted on the server"
                         );
-                        out.conflicts.push(outcome(Vec::new(), settlement, true));
+                        let mut conflict = outcome(Vec::new(), settlement, true);
+                        conflict.recreated_as = recreated_as;
+                        settled::note(tx, &conflict)?;
+                        out.conflicts.push(conflict);
                     }
                 }
             }

@@ -96,6 +96,10 @@ pub struct FieldDescribe {
     /// `null` unless the field is a reference.
     pub relationship_name: Option<String>,
     pub picklist_values: Vec<PicklistEntry>,
+    /// For picklists: whether the org refuses values outside `picklist_values`
+    /// (`INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`); an unrestricted picklist takes any
+    /// value that fits its length.
+    pub restricted_picklist: bool,
     pub default_value: Option<serde_json::Value>,
 }
 

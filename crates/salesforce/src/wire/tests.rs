@@ -132,6 +132,7 @@ fn describe_field_names_on_output() {
         "relationshipName",
         "picklistValues",
         "defaultedOnCreate",
+        "restrictedPicklist",
         "nillable",
         "createable",
         "updateable",

@@ -18,21 +18,24 @@
 //! | delete  | any      | refused: the record is deleted |
 //!
 //! A change counter (`change_count`) rises with every edit. Starting an upload copies the
-//! fields (`inflight`) and the counter (`uploaded_count`); completing it removes the entry
-//! only if no edit came in meanwhile, otherwise the entry goes back to waiting with the
-//! uploaded values as its new base.
+//! fields (`inflight`, read as [`PendingChange::sent_values`]; fields held back from the
+//! request are left out) and the counter (`uploaded_count`); completing it removes the
+//! entry only if no edit came in meanwhile and nothing was held back, otherwise the entry
+//! goes back to waiting (as an update) with the uploaded values as its new base.
 //!
 //! States: `waiting` → `uploading` ([`crate::WriteTx::mark_uploading`]); from there
 //! `complete` removes it (or requeues what was edited meanwhile), `mark_waiting` requeues
 //! it after a transient error, `mark_failed` parks it with the server's error and
 //! `mark_conflict` parks it with the server's values. `failed` goes back to `waiting` on
-//! `retry` or on a new edit; `conflict` on `resolve`. `blocked` means the values refer to
+//! `retry` or on a new edit; `conflict` on `resolve`, or on `recreate` when the server
+//! deleted the record (the change becomes a create on a new local id). `blocked` means the values refer to
 //! a record created offline; `remap_id` unblocks it once that record has its server id.
 //! `discard` works in every state but `uploading`.
 
 mod download;
 mod edit;
 mod queue;
+mod recreate;
 mod remap;
 mod rows;
 mod upload;
@@ -47,6 +50,7 @@ use crate::records::Record;
 pub(crate) use download::merge_download;
 pub(crate) use edit::record_edit;
 pub(crate) use queue::{counts, for_record, get, list, set_external_id_value};
+pub(crate) use recreate::recreate;
 pub(crate) use remap::remap_id;
 pub(crate) use upload::{
     complete, discard, mark_conflict, mark_failed, mark_uploading, mark_waiting, resolve, retry,
@@ -62,6 +66,10 @@ pub fn new_local_id() -> String {
     let suffix: String = rand::rng().sample_iter(Alphanumeric).take(12).map(char::from).collect();
     format!("{LOCAL_ID_PREFIX}{suffix}")
 }
+
+/// The key a conflict's `server_values` carries (as `true`) when the server deleted the
+/// record while it was edited locally.
+pub const DELETED_ON_SERVER: &str = "IsDeleted";
 
 /// Whether an id was made on this device by [`new_local_id`].
 pub fn is_local_id(id: &str) -> bool {
@@ -157,6 +165,15 @@ pub struct PendingChange {
     pub updated_at: DateTime<Utc>,
     uploaded_count: Option<i64>,
     inflight: Option<Record>,
+}
+
+impl PendingChange {
+    /// While the change is `uploading`: the values its request carried, as they were when
+    /// it was marked uploading (edits made since are in `fields` only). A create whose
+    /// outcome is unknown is looked for on the server by these values.
+    pub fn sent_values(&self) -> Option<&Record> {
+        self.inflight.as_ref()
+    }
 }
 
 /// The result of a local edit.

@@ -12,7 +12,7 @@ use crate::StoreError;
 use crate::objects::ObjectCatalog;
 use crate::records::{Record, read_fields, reference_columns};
 
-fn replace_id(map: &mut Record, from: &str, to: &str) -> bool {
+pub(super) fn replace_id(map: &mut Record, from: &str, to: &str) -> bool {
     let mut hit = false;
     for v in map.values_mut() {
         if v.as_str() == Some(from) {
@@ -64,39 +64,7 @@ pub(crate) fn remap_id(
         [local_id, &server],
     )?;
 
-    // References from other rows.
-    for (table, column) in reference_columns(catalog) {
-        conn.execute(
-            &format!("UPDATE \"{table}\" SET \"{column}\" = ?2 WHERE \"{column}\" = ?1"),
-            [local_id, &server],
-        )?;
-    }
-
-    // The queue: the record's own change, and values that point at it.
-    conn.execute(
-        "UPDATE _pending_changes SET record_id = ?2 WHERE record_id = ?1",
-        [local_id, &server],
-    )?;
-    let pattern = format!("%{local_id}%");
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM _pending_changes WHERE fields LIKE ?1 OR base LIKE ?1 OR inflight LIKE ?1
-         OR server_values LIKE ?1 OR state = 'blocked'"
-    ))?;
-    let changes: Vec<PendingChange> =
-        stmt.query_map([&pattern], from_row)?.collect::<Result<_, _>>()?;
-    for mut c in changes {
-        replace_id(&mut c.fields, local_id, &server);
-        replace_id(&mut c.base, local_id, &server);
-        replace_id(&mut c.server_values, local_id, &server);
-        if let Some(inflight) = c.inflight.as_mut() {
-            replace_id(inflight, local_id, &server);
-        }
-        if c.state == ChangeState::Blocked {
-            c.state = waiting_or_blocked(&c.fields, &c.record_id);
-        }
-        c.updated_at = now;
-        save(conn, &c)?;
-    }
+    rewrite_references(conn, catalog, local_id, &server, now)?;
 
     if let Some(mut record) = downloaded {
         record.insert("Id".into(), Value::String(server.clone()));
@@ -108,5 +76,47 @@ pub(crate) fn remap_id(
         [local_id, &server],
     )?;
     tracing::debug!("local id remapped to server id");
+    Ok(())
+}
+
+/// Rewrites every reference to the record `from` into `to`: reference columns of every
+/// object table, the queue's record ids and values. Changes waiting or blocked are
+/// blocked afterwards exactly when their values still refer to a record created offline.
+pub(super) fn rewrite_references(
+    conn: &Connection,
+    catalog: &ObjectCatalog,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (table, column) in reference_columns(catalog) {
+        conn.execute(
+            &format!("UPDATE \"{table}\" SET \"{column}\" = ?2 WHERE \"{column}\" = ?1"),
+            [from, to],
+        )?;
+    }
+
+    // The queue: the record's own change, and values that point at it.
+    conn.execute("UPDATE _pending_changes SET record_id = ?2 WHERE record_id = ?1", [from, to])?;
+    let pattern = format!("%{from}%");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM _pending_changes WHERE fields LIKE ?1 OR base LIKE ?1 OR inflight LIKE ?1
+         OR server_values LIKE ?1 OR state = 'blocked'"
+    ))?;
+    let changes: Vec<PendingChange> =
+        stmt.query_map([&pattern], from_row)?.collect::<Result<_, _>>()?;
+    for mut c in changes {
+        replace_id(&mut c.fields, from, to);
+        replace_id(&mut c.base, from, to);
+        replace_id(&mut c.server_values, from, to);
+        if let Some(inflight) = c.inflight.as_mut() {
+            replace_id(inflight, from, to);
+        }
+        if matches!(c.state, ChangeState::Blocked | ChangeState::Waiting) {
+            c.state = waiting_or_blocked(&c.fields, &c.record_id);
+        }
+        c.updated_at = now;
+        save(conn, &c)?;
+    }
     Ok(())
 }

@@ -7,14 +7,17 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::queue::{get, remove, save};
-use super::rows::{delete_row, flags, row_state, waiting_or_blocked, write_values};
+use super::recreate::is_deleted_on_server;
+use super::rows::{
+    delete_row, flags, refers_to_local, row_state, waiting_or_blocked, write_values,
+};
 use super::{ChangeOp, ChangeState, PendingChange, Resolution, is_local_id};
 use crate::StoreError;
 use crate::objects::ObjectCatalog;
 use crate::records::Record;
 use crate::values::canonical;
 
-fn require_state(
+pub(super) fn require_state(
     c: &PendingChange,
     allowed: &[ChangeState],
     action: &str,
@@ -29,16 +32,27 @@ fn require_state(
     }
 }
 
-/// Marks a waiting change as sent and returns what to send.
+/// Marks a waiting change as sent and returns what to send: its fields but those named in
+/// `held_back`, which stay queued when the upload completes.
 pub(crate) fn mark_uploading(
     conn: &Connection,
     seq: i64,
+    held_back: &[String],
     now: DateTime<Utc>,
 ) -> Result<PendingChange, StoreError> {
     let mut c = get(conn, seq)?;
-    require_state(&c, &[ChangeState::Waiting], "upload")?;
+    let sent: Record = c
+        .fields
+        .iter()
+        .filter(|(k, _)| !held_back.iter().any(|h| h.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // A blocked change can go once what it waits for is held back.
+    if c.state != ChangeState::Blocked || refers_to_local(&sent, &c.record_id) {
+        require_state(&c, &[ChangeState::Waiting], "upload")?;
+    }
     c.state = ChangeState::Uploading;
-    c.inflight = Some(c.fields.clone());
+    c.inflight = Some(sent);
     c.uploaded_count = Some(c.change_count);
     c.attempts += 1;
     c.updated_at = now;
@@ -206,8 +220,12 @@ pub(crate) fn discard(
     let schema = catalog.require(&c.object)?;
     let table = schema.name.as_str();
     remove(conn, seq)?;
-    if c.op == ChangeOp::Create {
+    if c.op == ChangeOp::Create
+        || (c.state == ChangeState::Conflict && is_deleted_on_server(&c.server_values))
+    {
+        // A record the server deleted leaves with its edit.
         delete_row(conn, table, &c.record_id)?;
+        tracing::debug!(object = table, seq, "pending change discarded with its record");
         return Ok(());
     }
     let mut restore = Record::new();
@@ -254,7 +272,9 @@ pub(crate) fn complete(
     let table = schema.name.as_str();
     let scope_left = matches!(row_state(conn, table, &c.record_id)?, Some((_, true)));
 
-    if c.uploaded_count == Some(c.change_count) {
+    let all_sent =
+        c.inflight.as_ref().is_none_or(|sent| c.fields.keys().all(|k| sent.contains_key(k)));
+    if c.uploaded_count == Some(c.change_count) && all_sent {
         remove(conn, seq)?;
         if c.op == ChangeOp::Delete || scope_left {
             delete_row(conn, table, &c.record_id)?;
@@ -265,7 +285,8 @@ pub(crate) fn complete(
         return Ok(());
     }
 
-    // Edited during the upload: what was sent is now the server's value.
+    // Edited during the upload, or sent without some fields: what was sent is now the
+    // server's value, and the rest stays queued.
     let inflight = c.inflight.take().unwrap_or_default();
     for (name, sent) in inflight {
         c.server_values.remove(&name);

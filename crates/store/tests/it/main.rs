@@ -6,6 +6,7 @@ mod pending;
 mod props;
 mod query;
 mod records;
+mod recreate;
 
 use std::path::PathBuf;
 

@@ -157,17 +157,19 @@ fn conflict_unknown_outcome_deferred_and_missing_parents_block() {
 }
 
 #[test]
-fn a_circle_of_offline_records_is_blocked_not_looped() {
+fn a_circle_of_offline_records_is_broken_by_leaving_one_reference_out() {
     let changes = vec![
         change(1, "Account", "local-a1", ChangeOp::Create, &["local-a2"]),
         change(2, "Account", "local-a2", ChangeOp::Create, &["local-a1"]),
         change(3, "Account", "local-a3", ChangeOp::Create, &[]),
+        change(4, "Contact", "local-c1", ChangeOp::Create, &["local-a1"]),
     ];
     let plan = plan(&changes, &profile(), &PlanOptions::default());
-    assert_eq!(plan.batches.len(), 1);
-    assert_eq!(plan.batches[0].seqs, vec![3]);
-    assert_eq!(plan.blocked.len(), 2);
-    assert!(plan.blocked.iter().any(|b| b.reason.contains("circle")));
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+    let levels: Vec<(u32, Vec<i64>)> =
+        plan.batches.iter().map(|b| (b.level, b.seqs.clone())).collect();
+    assert_eq!(levels, vec![(0, vec![2, 3]), (1, vec![1]), (2, vec![4])]);
+    assert_eq!(plan.left_out, BTreeMap::from([(2, vec!["local-a1".to_string()])]));
 }
 
 #[test]
@@ -288,7 +290,14 @@ mod properties {
                 changes.iter().map(|c| (c.record_id.as_str(), c)).collect();
             for change in &changes {
                 let Some(level) = level_of.get(&change.seq) else { continue };
+                let left_out = plan.left_out.get(&change.seq);
+                if left_out.is_some() {
+                    prop_assert_eq!(change.op, ChangeOp::Create);
+                }
                 for r in &change.local_refs {
+                    if left_out.is_some_and(|ids| ids.contains(r)) {
+                        continue;
+                    }
                     let parent = by_id[r.as_str()];
                     let parent_level = level_of.get(&parent.seq);
                     prop_assert!(parent_level.is_some_and(|p| p < level), "seq {}", change.seq);
