@@ -308,9 +308,37 @@ async fn a_field_day_in_the_browser() -> anyhow::Result<()> {
     assert_eq!(scripts, json!(1), "only the app's own script is on the page");
     b.screenshot("web-19-xss-probe").await?;
 
+    // 8. A record the server deleted while it was edited here is created again from the
+    // browser, with the device's values.
+    b.goto(&format!("{base}/records/WorkOrder/{}/edit", f.seeded.wo2)).await?;
+    b.fill(&b.find("#field-Subject").await?, "Replace the pump").await?;
+    b.click(&b.find("form.record-form button[type=submit]").await?).await?;
+    b.wait_for_text("change waiting to upload", 5).await?;
+    f.org()
+        .admin()
+        .delete(TECH1, "WorkOrder", &f.seeded.wo2)
+        .map_err(|e| anyhow::anyhow!("server delete: {e:?}"))?;
+    b.goto(&format!("{base}/")).await?;
+    b.click(&b.find("#sync-now").await?).await?;
+    b.wait_for_text("Next scheduled sync at", 20).await?;
+    b.goto(&format!("{base}/pending")).await?;
+    b.wait_for_text("deleted on the server while you edited it", 5).await?;
+    b.screenshot("web-20-deleted-on-server").await?;
+    b.click(&b.find("form[action$='/recreate'] button").await?).await?;
+    b.wait_for_text("Everything is uploaded", 30).await?;
+    let on_server: i64 = f.org().admin().with_db(|db| {
+        db.query_row(
+            "SELECT count(*) FROM \"WorkOrder\" WHERE \"Subject\" = 'Replace the pump' \
+             AND \"IsDeleted\" = 0",
+            [],
+            |r| r.get(0),
+        )
+    })?;
+    assert_eq!(on_server, 1, "created again once, with the device's values");
+
     b.goto(&format!("{base}/schedule")).await?;
     b.wait_for_text("every 15 min", 5).await?;
-    b.screenshot("web-20-schedule").await?;
+    b.screenshot("web-21-schedule").await?;
 
     b.quit().await;
     tokio::time::sleep(Duration::from_millis(50)).await;

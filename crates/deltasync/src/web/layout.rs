@@ -47,7 +47,7 @@ pub fn shell(p: Page<'_>, content: Markup) -> Markup {
                 link rel="stylesheet" href="/assets/app.css";
                 script src="/assets/app.js" defer {}
             }
-            body data-live=(if p.live { "1" } else { "0" }) {
+            body data-live=(if p.live { "1" } else { "0" }) data-syncing=(if p.status.syncing.is_some() { "1" } else { "0" }) {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
                     div.brand {

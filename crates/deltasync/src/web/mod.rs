@@ -110,6 +110,7 @@ pub fn router(state: WebState) -> Router {
         .route("/pending/{seq}/retry", post(pending::retry))
         .route("/pending/{seq}/discard", post(pending::discard))
         .route("/pending/{seq}/resolve", post(pending::resolve))
+        .route("/pending/{seq}/recreate", post(pending::recreate))
         .route("/schedule", get(schedule::page))
         .route("/history", get(history::page))
         .route("/history/{id}", get(history::detail_page))

@@ -1,11 +1,14 @@
 //! Pending Changes: every local change not yet on the server, its state, and what a
-//! person can do about it: retry, discard, or settle a conflict field by field.
+//! person can do about it: retry, discard, settle a conflict field by field, or create again
+//! a record the server deleted while it was edited here.
 
 use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use engine::upload::conflict::is_deleted_on_server;
+use engine::upload::recreate;
 use maud::{Markup, html};
 use serde_json::Value;
 use store::{ChangeOp, ChangeState, PendingChange, Resolution};
@@ -166,11 +169,18 @@ fn plain(value: Option<&Value>) -> Markup {
     html! { (text_of(value)) }
 }
 
-/// Settle a conflict: one row per field, the local value against the server's.
-// FIXME: a record the server deleted gets this form too, and resolving it only meets the
-// deletion again; it needs a "Create again" button posting to a route that calls
-// `engine::upload::recreate::recreate` (Discard already drops the edit and the record).
+/// Settle a conflict: one row per field, the local value against the server's; for a
+/// record the server deleted, the choice to create it again (Discard drops the edit).
 fn conflict_form(state: &WebState, c: &PendingChange, label: &dyn Fn(&str) -> String) -> Markup {
+    if is_deleted_on_server(c) {
+        return html! {
+            form.conflict method="post" action={ "/pending/" (c.seq) "/recreate" } {
+                (csrf_field(state.csrf()))
+                p { "This record was deleted on the server while you edited it. Create it again with your values, or discard your edit." }
+                button.primary type="submit" { "Create again" }
+            }
+        };
+    }
     html! {
         form.conflict method="post" action={ "/pending/" (c.seq) "/resolve" } {
             (csrf_field(state.csrf()))
@@ -214,6 +224,24 @@ pub async fn discard(
     let now = state.handle.clock().now();
     state.handle.store().write(|tx| tx.discard(seq, now))?;
     info!(seq, "pending change discarded");
+    refresh_pending(&state.handle);
+    Ok(Redirect::to("/pending").into_response())
+}
+
+/// `POST /pending/{seq}/recreate`: creates again, with the device's values, a record the
+/// server deleted while it was edited here.
+pub async fn recreate(
+    State(state): State<WebState>,
+    Path(seq): Path<i64>,
+) -> Result<Response, WebError> {
+    let now = state.handle.clock().now();
+    match recreate::recreate(state.handle.store(), seq, now) {
+        Ok(_) => {}
+        Err(engine::edit::EditError::Store(e)) => return Err(e.into()),
+        Err(refused) => return Err(WebError::refused(refused.to_string())),
+    }
+    info!(seq, "record deleted on the server to be created again");
+    state.handle.request_sync(Trigger::User, &[]);
     refresh_pending(&state.handle);
     Ok(Redirect::to("/pending").into_response())
 }

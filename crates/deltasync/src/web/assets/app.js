@@ -156,10 +156,16 @@
   }
 
   var handlers = {
+    // The first event on every connection: what changed between rendering the page and
+    // subscribing (a sync may have ended in between) would otherwise stay unseen.
     status: function (s) {
+      var badge = $("pending-badge");
+      var rendered = badge ? Number(badge.textContent) : s.pending;
+      var renderedSyncing = document.body.getAttribute("data-syncing") === "1";
       setOnline(s.online);
       setPending(s.pending);
       if (s.syncing) syncing(true);
+      if (rendered !== s.pending || (renderedSyncing && !s.syncing)) refreshMain();
     },
     connectivity: function (e) {
       setOnline(e.online);
