@@ -147,6 +147,7 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
                 engine.profile(),
                 clock.as_ref(),
                 &UploadOptions::default(),
+                &mut |_| {},
             )
             .await?;
             result.secs = started.elapsed().as_secs_f64();

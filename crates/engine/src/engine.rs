@@ -321,6 +321,7 @@ impl Engine {
             &self.profile,
             self.clock.as_ref(),
             &self.upload_options,
+            &mut *progress,
         )
         .await?;
 

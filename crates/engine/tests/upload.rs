@@ -592,3 +592,32 @@ async fn a_refused_session_stops_the_upload_and_keeps_the_changes() {
     assert_eq!(env.change(seq).state, ChangeState::Waiting);
     assert!(env.delays().is_empty(), "a refused session is not retried");
 }
+
+#[tokio::test]
+async fn the_upload_reports_its_progress_after_each_batch() {
+    let mut env = Env::start(false).await;
+    env.opts.batch_size = 2;
+    for n in 0..5 {
+        env.edit("Account", None, ChangeOp::Create, json!({"Name": format!("Batch {n}")}));
+    }
+    let mut seen = Vec::new();
+    let report = engine::sync::upload_step::upload_pending(
+        &env.client,
+        &env.store,
+        &env.profile,
+        &env.clock,
+        &env.opts,
+        &mut |event| seen.push(event),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.uploaded, 5);
+    let done: Vec<(u64, u64)> = seen
+        .iter()
+        .filter_map(|e| match e {
+            engine::SyncEvent::Uploaded { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, vec![(2, 5), (4, 5), (5, 5)], "one report per batch of two");
+}

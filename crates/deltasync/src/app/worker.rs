@@ -102,6 +102,9 @@ pub async fn sync_once(
                     total: *total,
                 });
             }
+            SyncEvent::Uploaded { done, total } => {
+                events.publish(AppEvent::Uploading { done: *done, total: *total });
+            }
             SyncEvent::ObjectFinished { .. } => {}
         }
         progress(event);

@@ -7,6 +7,9 @@ use std::io::IsTerminal;
 use engine::SyncEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// The label of the upload's bar, beside one bar per object.
+const UPLOAD_BAR: &str = "upload";
+
 /// Shows [`SyncEvent`]s as they come.
 pub struct ProgressView {
     mode: Mode,
@@ -42,17 +45,19 @@ impl ProgressView {
     pub fn event(&mut self, event: SyncEvent) {
         match self.mode {
             Mode::Quiet => {}
-            Mode::Lines => {
-                if let SyncEvent::ObjectFinished { object, counts } = event {
-                    eprintln!(
-                        "{object}: {} new, {} updated, {} deleted, {} left scope",
-                        counts.new + counts.entered_scope,
-                        counts.updated,
-                        counts.deleted,
-                        counts.left_scope
-                    );
+            Mode::Lines => match event {
+                SyncEvent::ObjectFinished { object, counts } => eprintln!(
+                    "{object}: {} new, {} updated, {} deleted, {} left scope",
+                    counts.new + counts.entered_scope,
+                    counts.updated,
+                    counts.deleted,
+                    counts.left_scope
+                ),
+                SyncEvent::Uploaded { done, total } if done >= total => {
+                    eprintln!("upload: {done} of {total} changes sent");
                 }
-            }
+                _ => {}
+            },
             Mode::Bars => self.bar_event(event),
         }
     }
@@ -83,6 +88,22 @@ impl ProgressView {
             SyncEvent::ObjectFinished { object, counts } => {
                 if let Some(bar) = self.bars.get(&object) {
                     bar.finish_with_message(format!("{} new", counts.new));
+                }
+            }
+            SyncEvent::Uploaded { done, total } => {
+                let bar = self.bars.entry(UPLOAD_BAR.to_string()).or_insert_with(|| {
+                    let bar = self.multi.add(ProgressBar::new(total));
+                    if let Ok(style) =
+                        ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len}")
+                    {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                    bar.set_prefix(UPLOAD_BAR);
+                    bar
+                });
+                bar.set_position(done);
+                if done >= total {
+                    bar.finish();
                 }
             }
         }

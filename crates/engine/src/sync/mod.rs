@@ -95,6 +95,14 @@ pub enum SyncKind {
 /// Progress of a sync or priming run, reported as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncEvent {
+    /// The upload step answered another batch: `done` of the `total` changes that were
+    /// waiting when it started have been sent (or settled).
+    Uploaded {
+        /// Changes sent so far.
+        done: u64,
+        /// Changes waiting when the upload started.
+        total: u64,
+    },
     /// Work on an object started; `total` is the exact count when known.
     ObjectStarted {
         /// The object.

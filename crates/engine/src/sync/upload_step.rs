@@ -5,10 +5,10 @@ use salesforce::client::Client;
 use serde::{Deserialize, Serialize};
 use store::Store;
 
-use super::SyncError;
+use super::{SyncError, SyncEvent};
 use crate::clock::Clock;
 use crate::profile::Profile;
-use crate::upload::{UploadOptions, UploadReport, upload};
+use crate::upload::{UploadOptions, UploadReport, upload_with_progress};
 
 /// What an upload did, as kept in sync history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,14 +34,21 @@ impl From<&UploadReport> for UploadCounts {
     }
 }
 
-/// Uploads the store's pending changes under `profile`'s conflict policies.
+/// Uploads the store's pending changes under `profile`'s conflict policies, reporting
+/// [`SyncEvent::Uploaded`] after each batch when changes were waiting.
 pub async fn upload_pending(
     client: &Client,
     store: &Store,
     profile: &Profile,
     clock: &dyn Clock,
     options: &UploadOptions,
+    progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<UploadCounts, SyncError> {
-    let report = upload(client, store, profile, clock, options).await?;
+    let total: u64 = store.read(|r| r.pending_counts())?.iter().map(|(_, n)| n).sum();
+    let mut on_batch = |done: u64| {
+        progress(SyncEvent::Uploaded { done: done.min(total), total });
+    };
+    let report =
+        upload_with_progress(client, store, profile, clock, options, &mut on_batch).await?;
     Ok(UploadCounts::from(&report))
 }

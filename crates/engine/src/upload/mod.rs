@@ -43,4 +43,4 @@ mod updates;
 pub use error::UploadError;
 pub use report::{ConflictOutcome, ConflictSettlement, FieldConflict, IdRemap, UploadReport};
 pub use retry::{Backoff, Sleeper, TokioSleeper};
-pub use run::{UploadOptions, upload};
+pub use run::{UploadOptions, upload, upload_with_progress};

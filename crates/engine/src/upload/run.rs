@@ -79,8 +79,22 @@ pub async fn upload(
     clock: &dyn Clock,
     opts: &UploadOptions,
 ) -> Result<UploadReport, UploadError> {
+    upload_with_progress(client, store, profile, clock, opts, &mut |_| {}).await
+}
+
+/// [`upload`], telling `progress` after each batch how many of the changes waiting at
+/// the start have been sent (or settled) so far.
+pub async fn upload_with_progress(
+    client: &Client,
+    store: &Store,
+    profile: &Profile,
+    clock: &dyn Clock,
+    opts: &UploadOptions,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<UploadReport, UploadError> {
     tracing::info!("upload started");
     let mut run = Run {
+        progress: std::sync::Mutex::new(progress),
         client,
         store,
         profile,
@@ -126,6 +140,9 @@ pub(super) struct Run<'a> {
     pub attempted: BTreeSet<i64>,
     /// The latest plan's creates that break a circle, with the local ids they leave out.
     pub left_out: BTreeMap<i64, Vec<String>>,
+    /// Told the number of changes attempted so far, after each batch (behind a lock so
+    /// that the run stays `Sync` while its futures hold `&self`).
+    pub progress: std::sync::Mutex<&'a mut (dyn FnMut(u64) + Send)>,
 }
 
 impl Run<'_> {
@@ -151,6 +168,11 @@ impl Run<'_> {
         Ok(())
     }
 
+    fn report_progress(&self) {
+        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        (*progress)(self.attempted.len() as u64);
+    }
+
     fn plan(&self) -> Result<UploadPlan, UploadError> {
         let queue = self.store.read(|r| r.pending_changes(&PendingFilter::default()))?;
         let view: Vec<QueuedChange> = queue.iter().map(QueuedChange::from_pending).collect();
@@ -167,6 +189,7 @@ impl Run<'_> {
             self.attempted.extend(batch.seqs.iter().copied());
             if batch.op != BatchOp::Update {
                 self.run_batch(batch).await?;
+                self.report_progress();
                 i += 1;
                 continue;
             }
@@ -184,6 +207,7 @@ impl Run<'_> {
                 j += 1;
             }
             self.run_updates(&batch.object, &seqs).await?;
+            self.report_progress();
             i = j;
         }
         Ok(())
