@@ -26,6 +26,23 @@ use crate::upload::UploadOptions;
 /// A progress callback.
 pub type Progress<'a> = &'a mut (dyn FnMut(SyncEvent) + Send);
 
+/// The counts of the objects a run has finished so far, by object.
+type Finished = std::sync::Mutex<BTreeMap<String, crate::sync::ObjectCounts>>;
+
+/// Passes every event on to `progress`, noting in `finished` each object's counts as it
+/// finishes, so that a run that fails later still records what it did.
+fn tap_finished<'a>(
+    finished: &'a Finished,
+    progress: Progress<'a>,
+) -> impl FnMut(SyncEvent) + Send + 'a {
+    move |event: SyncEvent| {
+        if let SyncEvent::ObjectFinished { object, counts } = &event {
+            finished.lock().unwrap_or_else(|p| p.into_inner()).insert(object.clone(), *counts);
+        }
+        progress(event);
+    }
+}
+
 /// The sync engine for one user's device.
 pub struct Engine {
     store: Arc<Store>,
@@ -218,21 +235,24 @@ impl Engine {
     /// event, runs `body`, and finishes the event with the outcome, the counts and a detail
     /// row per record uploaded, stored or removed. A run dropped halfway leaves its event
     /// open; [`crate::history::close_unfinished`] closes it as failed at the next start.
+    /// A failed run keeps the counts of the objects that finished before it failed, as
+    /// `finished` collected them from the run's progress (see [`tap_finished`]).
     async fn with_history(
         &self,
         trigger: store::SyncKind,
+        finished: &Finished,
         body: impl Future<Output = Result<SyncReport, SyncError>>,
     ) -> Result<SyncReport, SyncError> {
         let run = crate::history::begin(&self.store, trigger, self.clock.now())?;
         let result = body.await;
         let ended_at = self.clock.now();
-        let no_objects = BTreeMap::new();
+        let done_objects = finished.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let reason = result.as_ref().err().map(ToString::to_string);
         let end = match (&result, &reason) {
             (Ok(report), _) => crate::history::RunEnd::Completed(report),
             (Err(_), reason) => crate::history::RunEnd::Failed {
                 reason: reason.as_deref().unwrap_or_default(),
-                objects: &no_objects,
+                objects: &done_objects,
             },
         };
         // A history failure must not hide the run's own outcome.
@@ -245,7 +265,9 @@ impl Engine {
     /// Primes every object not primed yet, resuming any priming that was interrupted.
     /// The run is recorded in the store's sync history.
     pub async fn prime(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
-        self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await
+        let finished = Finished::default();
+        let mut tap = tap_finished(&finished, progress);
+        self.with_history(store::SyncKind::Initial, &finished, self.prime_all(&mut tap)).await
     }
 
     async fn prime_all(&self, progress: Progress<'_>) -> Result<SyncReport, SyncError> {
@@ -287,7 +309,7 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
         if kind == SyncKind::Prime {
-            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+            return self.prime(progress).await;
         }
         self.sync_objects_as(kind, trigger, None, progress).await
     }
@@ -302,9 +324,11 @@ impl Engine {
         progress: Progress<'_>,
     ) -> Result<SyncReport, SyncError> {
         if kind == SyncKind::Prime {
-            return self.with_history(store::SyncKind::Initial, self.prime_all(progress)).await;
+            return self.prime(progress).await;
         }
-        self.with_history(trigger, self.sync_all(kind, only, progress)).await
+        let finished = Finished::default();
+        let mut tap = tap_finished(&finished, progress);
+        self.with_history(trigger, &finished, self.sync_all(kind, only, &mut tap)).await
     }
 
     async fn sync_all(
@@ -439,6 +463,23 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_notes_each_object_as_it_finishes_and_passes_every_event_on() {
+        let finished = Finished::default();
+        let mut seen = Vec::new();
+        let counts = crate::sync::ObjectCounts { new: 3, ..Default::default() };
+        {
+            let mut sink = |e: SyncEvent| seen.push(e);
+            let mut tap = tap_finished(&finished, &mut sink);
+            tap(SyncEvent::ObjectStarted { object: "Account".into(), total: Some(3) });
+            tap(SyncEvent::ObjectFinished { object: "Account".into(), counts });
+            tap(SyncEvent::ObjectStarted { object: "Contact".into(), total: None });
+        }
+        assert_eq!(seen.len(), 3);
+        let noted = finished.lock().unwrap().clone();
+        assert_eq!(noted.into_iter().collect::<Vec<_>>(), vec![("Account".to_string(), counts)]);
+    }
 
     fn assert_send<T: Send>(_: &T) {}
 
