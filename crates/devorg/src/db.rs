@@ -72,15 +72,18 @@ fn create_object_table(conn: &Connection, obj: &ObjectDef) -> rusqlite::Result<(
         }
     }
 
-    let mut indexed: Vec<&str> = vec!["SystemModstamp"];
+    // Lookups compare exactly and text without case (as queries and external-id matches
+    // do), so each index takes the collation its comparisons use.
+    let mut indexed: Vec<(&str, bool)> = vec![("SystemModstamp", false)];
     for f in &obj.fields {
         if f.field_type == soql::schema::FieldType::Reference || f.external_id {
-            indexed.push(&f.name);
+            indexed.push((&f.name, f.field_type.compares_without_case()));
         }
     }
-    for col in indexed {
+    for (col, nocase) in indexed {
+        let (suffix, collation) = if nocase { ("_nocase", " COLLATE NOCASE") } else { ("", "") };
         conn.execute_batch(&format!(
-            "CREATE INDEX IF NOT EXISTS \"{0}_{1}\" ON \"{0}\" (\"{1}\")",
+            "CREATE INDEX IF NOT EXISTS \"{0}_{1}{suffix}\" ON \"{0}\" (\"{1}\"{collation})",
             obj.name, col
         ))?;
     }

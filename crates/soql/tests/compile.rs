@@ -839,3 +839,35 @@ fn lookup_filters_use_the_index_and_accept_ids_in_any_case() {
     assert!(details.iter().any(|d| d.contains("USING INDEX contact_account")), "{details:?}");
     assert_eq!(f.names(&soql).len(), 3);
 }
+
+#[test]
+fn keyset_paging_by_id_walks_the_order_it_filters_by() {
+    let f = Fixture::new();
+    // Ids that sort differently with and without case.
+    f.conn
+        .execute_batch(
+            "INSERT INTO \"Account\" (\"Id\", \"Name\", \"IsDeleted\") VALUES
+             ('001a00000000001AAA', 'Lower', 0), ('001B00000000001AAA', 'Upper', 0)",
+        )
+        .unwrap();
+    let ids = |soql: &str| -> Vec<String> {
+        f.run(soql)["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = ids("SELECT Id FROM Account ORDER BY Id");
+    let mut walked = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let filter = last.as_ref().map(|l| format!("WHERE Id > '{l}' ")).unwrap_or_default();
+        let page = ids(&format!("SELECT Id FROM Account {filter}ORDER BY Id LIMIT 2"));
+        let Some(end) = page.last().cloned() else { break };
+        walked.extend(page);
+        last = Some(end);
+    }
+    assert_eq!(walked, all, "every record once, in order");
+    assert!(all.len() >= 5);
+}

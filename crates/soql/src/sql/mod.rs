@@ -36,7 +36,6 @@ use crate::schema::{Catalog, ObjectSchema, SqlValue};
 
 use scope::{Ctx, Fragment, Scope};
 use shape::{Columns, RecordShape, attributes, json_value};
-use values::{Class, class_of};
 
 /// What a compilation depends on besides the query and the catalog.
 #[derive(Debug, Clone)]
@@ -243,8 +242,9 @@ fn order_clause<'a>(
     let mut parts = Vec::new();
     for item in items {
         let r = scope.resolve(ctx, &item.field)?;
+        // Sorted as compared: keyset paging (`Id > last`) must walk the order it filters by.
         let mut part = r.column.clone();
-        if matches!(class_of(r.field.field_type), Class::Text | Class::Multi) {
+        if r.field.field_type.compares_without_case() {
             part.push_str(" COLLATE NOCASE");
         }
         if item.descending == Some(true) {
