@@ -158,7 +158,18 @@ pub async fn updated(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    let w = window(&org, &q)?;
+    with_ctx(&org, &session, &v, |ctx| updated_ids(ctx, obj, &q)).map(Json)
+}
+
+/// The body of `updated` for `obj` and the query parameters `q`, inside a request's
+/// transaction (a direct call, or a Composite subrequest).
+pub fn updated_ids(
+    ctx: &Ctx<'_>,
+    obj: &ObjectDef,
+    q: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let org = ctx.org;
+    let w = window(org, q)?;
     let oldest = (org.clock.now() - Duration::days(UPDATED_DAYS))
         .date_naive()
         .and_hms_opt(0, 0, 0)
@@ -166,19 +177,16 @@ pub async fn updated(
     if oldest.is_some_and(|oldest| w.start < oldest) {
         return Err(invalid_date(format!("startDate cannot be more than {UPDATED_DAYS} days ago")));
     }
-
-    let rows = with_ctx(&org, &session, &v, |ctx| {
-        select_ids(
-            ctx,
-            obj,
-            None,
-            "r.\"IsDeleted\" = 0 AND r.\"SystemModstamp\" >= ?1 AND r.\"SystemModstamp\" <= ?2",
-            vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
-        )
-    })?;
+    let rows = select_ids(
+        ctx,
+        obj,
+        None,
+        "r.\"IsDeleted\" = 0 AND r.\"SystemModstamp\" >= ?1 AND r.\"SystemModstamp\" <= ?2",
+        vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
+    )?;
     tracing::debug!(object = %obj.name, ids = rows.len(), "updated ids listed");
     let ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
-    Ok(Json(json!({"ids": ids, "latestDateCovered": format_datetime(w.covered)})))
+    Ok(json!({"ids": ids, "latestDateCovered": format_datetime(w.covered)}))
 }
 
 /// The earliest instant deleted records are still known from: the recycle bin's
@@ -208,36 +216,42 @@ pub async fn deleted(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    let w = window(&org, &q)?;
+    with_ctx(&org, &session, &v, |ctx| deleted_records(ctx, obj, &q)).map(Json)
+}
 
-    let (earliest, rows) = with_ctx(&org, &session, &v, |ctx| {
-        let earliest = earliest_date_available(&org, ctx.conn);
-        if w.start < earliest {
-            return Err(invalid_date(format!(
-                "startDate is before the earliest date available: {}",
-                format_datetime(earliest)
-            )));
-        }
-        let condition = format!(
-            "r.\"IsDeleted\" = 1 AND r.\"{DELETED_DATE}\" >= ?1 AND r.\"{DELETED_DATE}\" <= ?2"
-        );
-        let rows = select_ids(
-            ctx,
-            obj,
-            Some(DELETED_DATE),
-            &condition,
-            vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
-        )?;
-        Ok((earliest, rows))
-    })?;
+/// The body of `deleted` for `obj` and the query parameters `q`, inside a request's
+/// transaction (a direct call, or a Composite subrequest).
+pub fn deleted_records(
+    ctx: &Ctx<'_>,
+    obj: &ObjectDef,
+    q: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let w = window(ctx.org, q)?;
+    let earliest = earliest_date_available(ctx.org, ctx.conn);
+    if w.start < earliest {
+        return Err(invalid_date(format!(
+            "startDate is before the earliest date available: {}",
+            format_datetime(earliest)
+        )));
+    }
+    let condition = format!(
+        "r.\"IsDeleted\" = 1 AND r.\"{DELETED_DATE}\" >= ?1 AND r.\"{DELETED_DATE}\" <= ?2"
+    );
+    let rows = select_ids(
+        ctx,
+        obj,
+        Some(DELETED_DATE),
+        &condition,
+        vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
+    )?;
     tracing::debug!(object = %obj.name, ids = rows.len(), "deleted ids listed");
     let records: Vec<Value> =
         rows.into_iter().map(|(id, date)| json!({"id": id, "deletedDate": date})).collect();
-    Ok(Json(json!({
+    Ok(json!({
         "deletedRecords": records,
         "earliestDateAvailable": format_datetime(earliest),
         "latestDateCovered": format_datetime(w.covered),
-    })))
+    }))
 }
 
 #[cfg(test)]
