@@ -10,7 +10,7 @@ use tracing::{debug, trace};
 
 use super::decide::{Evaluated, IDS_PER_QUERY, RemoveKind, StoreKind, Verdict, verdict};
 use super::remote::{
-    fetch_all, held_ids, held_lookup_values, held_lookups, held_stamps, lookup_value, record_id,
+    fetch_all, held_among, held_children, held_stamps, held_targets, lookup_value, record_id,
     record_stamp,
 };
 use super::{MAX_REPORT_RECORDS, ObjectCounts, RecordChange, RecordChangeKind, SyncError};
@@ -257,15 +257,12 @@ impl<'a> ObjectRun<'a> {
                     }
 
                     // Held children of parents that just left.
-                    if !changes.removed.is_empty() {
-                        let lookups =
-                            held_lookups(self.store, self.object(), std::slice::from_ref(field))?;
-                        for (id, values) in lookups {
-                            if values.get(field).is_some_and(|p| changes.removed.contains(p)) {
-                                candidates.insert(id);
-                            }
-                        }
-                    }
+                    candidates.extend(held_children(
+                        self.store,
+                        self.object(),
+                        field,
+                        &changes.removed,
+                    )?);
                 }
             }
         }
@@ -286,19 +283,6 @@ impl<'a> ObjectRun<'a> {
             return Ok(());
         }
         let object = self.object().to_string();
-        let held = held_ids(self.store, &object)?;
-
-        // The held records each held link reaches.
-        let mut link_sets: Vec<BTreeSet<String>> = Vec::new();
-        for (link, _) in self.scope.held_rules() {
-            link_sets.push(match link {
-                HeldLink::LookupTarget { from, field } => {
-                    held_lookup_values(self.store, from, field)?
-                }
-                HeldLink::ChildOf { from, .. } => held_ids(self.store, from)?,
-            });
-        }
-
         let ids: Vec<String> = candidates.into_iter().collect();
         for chunk in ids.chunks(IDS_PER_QUERY) {
             // The candidates as the server has them now.
@@ -313,6 +297,26 @@ impl<'a> ObjectRun<'a> {
             }
             let present: Vec<String> =
                 chunk.iter().filter(|id| fetched.contains_key(*id)).cloned().collect();
+            let held = held_among(self.store, &object, chunk)?;
+
+            // What each held link reaches among them: for a lookup target, the candidates
+            // some held record points to; for a child, the held parents they point to.
+            let mut link_sets: Vec<BTreeSet<String>> = Vec::new();
+            for (link, _) in self.scope.held_rules() {
+                link_sets.push(match link {
+                    HeldLink::LookupTarget { from, field } => {
+                        held_targets(self.store, from, field, &present)?
+                    }
+                    HeldLink::ChildOf { from, field } => {
+                        let parents: BTreeSet<String> = present
+                            .iter()
+                            .filter_map(|id| fetched.get(id))
+                            .filter_map(|record| lookup_value(record, field))
+                            .collect();
+                        held_among(self.store, from, &parents)?
+                    }
+                });
+            }
 
             // Which of them the server-evaluated rules and the held rules' filters accept.
             let server_ok = self.matching(&present, ServerPart::Rules).await?;
