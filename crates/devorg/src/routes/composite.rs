@@ -319,7 +319,15 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
             let url = substitute(req.get("url").and_then(Value::as_str).unwrap_or(""), &results)?;
             let body = req.get("body").map(|b| substitute_json(b, &results)).transpose()?;
             ctx.conn.execute_batch("SAVEPOINT devorg_sub")?;
+            let started = std::time::Instant::now();
             let r = dispatch(ctx, &method, &url, body.as_ref(), req.get("httpHeaders"));
+            tracing::debug!(
+                method = %method,
+                path = url.split_once('?').map_or(url.as_str(), |(p, _)| p),
+                ok = r.is_ok(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "composite subrequest"
+            );
             if r.is_ok() {
                 ctx.conn.execute_batch("RELEASE devorg_sub")?;
             } else {
