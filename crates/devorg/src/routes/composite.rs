@@ -261,11 +261,11 @@ fn is_query_operation(request: &Value) -> bool {
     let url = request.get("url").and_then(Value::as_str).unwrap_or("");
     let path = url.split_once('?').map_or(url, |(p, _)| p);
     let segments = path_segments(path);
-    match segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["services", "data", _, "query" | "queryAll", ..] => true,
-        ["services", "data", _, "composite", "sobjects", ..] => true,
-        _ => false,
-    }
+    matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        ["services", "data", _, "query" | "queryAll", ..]
+            | ["services", "data", _, "composite", "sobjects", ..]
+    )
 }
 
 /// Only subrequests that read (`GET`): such a composite request writes nothing.
