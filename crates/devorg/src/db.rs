@@ -87,6 +87,14 @@ fn create_object_table(conn: &Connection, obj: &ObjectDef) -> rusqlite::Result<(
             obj.name, col
         ))?;
     }
+    // The replication API's `deleted` reads the recycle bin by deletion date; only deleted
+    // rows are indexed, so the index stays as small as the bin.
+    if obj.fields.iter().any(|f| f.name == "IsDeleted") {
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS \"{0}_{DELETED_DATE}\" ON \"{0}\" (\"{DELETED_DATE}\") WHERE \"IsDeleted\" = 1",
+            obj.name
+        ))?;
+    }
     Ok(())
 }
 

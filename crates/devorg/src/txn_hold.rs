@@ -8,7 +8,8 @@
 //! - [`Admin::begin_held_write`] stamps records now and writes them only when
 //!   [`HeldWrite::commit`] is called;
 //! - [`Admin::hold_writes`] makes every write request over HTTP take its stamp on arrival
-//!   and commit only after a delay;
+//!   and commit only after a delay (a Composite call whose subrequests only read is not a
+//!   write, so it is neither delayed nor counted as open);
 //! - [`OpenTransactions`] tracks the start of every such open transaction, so the
 //!   replication endpoints never report `latestDateCovered` past it.
 //!
@@ -19,10 +20,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -261,11 +263,39 @@ fn is_write(req: &Request) -> bool {
     writes && path.starts_with("/services/data/")
 }
 
+/// Whether a request is a Composite call (`POST .../composite`), which writes only if
+/// one of its subrequests does.
+fn is_composite(req: &Request) -> bool {
+    *req.method() == Method::POST && req.uri().path().trim_end_matches('/').ends_with("/composite")
+}
+
 /// Middleware: when writes are held, stamps a write request on arrival, keeps it
-/// registered as open while it waits, then runs it with that stamp.
+/// registered as open while it waits, then runs it with that stamp. A Composite call
+/// whose subrequests only read is no write: it runs at once and, not being an open
+/// transaction, does not hold `latestDateCovered` back.
 pub async fn hold_middleware(State(org): State<AppState>, req: Request, next: Next) -> Response {
     let Some(hold) = org.open_transactions.http_hold().filter(|_| is_write(&req)) else {
         return next.run(req).await;
+    };
+    let req = if is_composite(&req) {
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, org.config.max_body_bytes).await else {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_ENTITY_TOO_LARGE",
+                format!("Request body exceeds the limit of {} bytes", org.config.max_body_bytes),
+            )
+            .into_response();
+        };
+        let read_only = serde_json::from_slice::<Value>(&bytes)
+            .is_ok_and(|body| crate::routes::composite::is_read_only(&body));
+        let req = Request::from_parts(parts, Body::from(bytes));
+        if read_only {
+            return next.run(req).await;
+        }
+        req
+    } else {
+        req
     };
     let stamp = org.clock.now();
     let guard = OpenGuard::new(org.clone(), stamp);

@@ -2,6 +2,7 @@
 //! store in step with the org.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use salesforce::client::Client;
@@ -12,9 +13,10 @@ use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::profile::{Describes, Profile, ProfileDiff, ProfileSource};
-use crate::scope::{ScopePlan, plan};
+use crate::scope::{ObjectScope, ScopePlan, plan};
 use crate::sync::decide::{ObjectStep, next_step};
 use crate::sync::evaluate::RunChanges;
+use crate::sync::prefetch::prefetch;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
@@ -53,6 +55,7 @@ pub struct Engine {
     user_id: String,
     options: SyncOptions,
     without_log: Mutex<BTreeSet<String>>,
+    composite_off: AtomicBool,
     upload_options: UploadOptions,
 }
 
@@ -179,6 +182,7 @@ impl Engine {
             user_id,
             options: SyncOptions::default(),
             without_log: Mutex::new(without_log),
+            composite_off: AtomicBool::new(false),
             upload_options: UploadOptions::default(),
         })
     }
@@ -201,6 +205,7 @@ impl Engine {
             clock: self.clock.as_ref(),
             options: self.options,
             without_log: &self.without_log,
+            composite_off: &self.composite_off,
         }
     }
 
@@ -352,10 +357,10 @@ impl Engine {
         let ctx = self.ctx(&self.plan);
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
-        let chosen = self.plan.objects.iter().filter(|scope| {
+        let mut steps = Vec::new();
+        for scope in self.plan.objects.iter().filter(|scope| {
             only.is_none_or(|only| only.iter().any(|o| o.eq_ignore_ascii_case(&scope.object)))
-        });
-        for scope in chosen {
+        }) {
             let cursor = self.store.read(|r| r.cursor(&scope.object))?;
             let step = next_step(
                 prime_state(cursor.as_ref()).as_ref(),
@@ -363,6 +368,19 @@ impl Engine {
                 kind == SyncKind::Full,
             );
             debug!(object = %scope.object, ?step, "next step");
+            steps.push((scope, step));
+        }
+
+        // The deltas' first reads depend only on cursors and the clock: all of them go
+        // ahead in as few round trips as the Composite limits allow.
+        let deltas: Vec<&ObjectScope> = steps
+            .iter()
+            .filter(|(_, step)| matches!(step, ObjectStep::Delta { .. }))
+            .map(|(scope, _)| *scope)
+            .collect();
+        let mut first_reads = prefetch(&ctx, &deltas).await?;
+
+        for (scope, step) in steps {
             let mut counts = ObjectCounts::default();
             let reconcile = match step {
                 ObjectStep::Prime | ObjectStep::ResumePrime { .. } => {
@@ -370,7 +388,8 @@ impl Engine {
                     None
                 }
                 ObjectStep::Delta { reconcile, .. } => {
-                    let delta = delta_object(&ctx, scope, &mut run, progress).await?;
+                    let first = first_reads.remove(&scope.object);
+                    let delta = delta_object(&ctx, scope, first, &mut run, progress).await?;
                     counts.add(&delta.counts);
                     if reconcile {
                         Some(ReconcileMode::ListAll)

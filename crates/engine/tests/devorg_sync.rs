@@ -586,3 +586,70 @@ async fn deletions_older_than_the_recycle_bin_are_found_by_reconciling() {
     assert_eq!(f.held("Product2").len(), 29);
     assert!(!f.held("Product2").contains(&ids[7]));
 }
+
+/// Objects in the field-service profile, all due on every delta.
+const PROFILE_OBJECTS: u64 = 7;
+
+#[tokio::test]
+async fn an_idle_delta_costs_at_most_one_request_per_object() {
+    let f = Fixture::new().await;
+    seed(&f);
+    let engine = f.engine(FIELD_SERVICE).await.unwrap();
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    f.advance(Duration::minutes(20));
+    let idle = delta_calls(&f, &engine).await;
+    assert!(idle <= PROFILE_OBJECTS, "an idle delta made {idle} requests");
+    // Every object's first reads fit one Composite call.
+    assert_eq!(idle, 1, "an idle delta made {idle} requests");
+}
+
+#[tokio::test]
+async fn a_delta_with_deletions_updates_and_a_late_commit_converges() {
+    let f = Fixture::new().await;
+    let d = seed(&f);
+    let engine = f.engine(FIELD_SERVICE).await.unwrap();
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    // A write to a held line item begins (and takes its stamp) before the changes the
+    // next delta reads, and commits only after that delta.
+    let held = f
+        .org
+        .admin()
+        .begin_held_write(
+            TECH1,
+            "WorkOrderLineItem",
+            vec![json!({"Id": d.items[0], "Subject": "Committed late"})],
+        )
+        .unwrap();
+    f.advance(Duration::minutes(20));
+    f.update(TECH1, "ServiceAppointment", &d.sa, json!({"Subject": "Visit (moved)"}));
+    f.update(TECH1, "Account", &d.account, json!({"Phone": "+33 4 00 00 00 00"}));
+    f.delete(TECH1, "WorkOrderLineItem", &d.items[1]);
+    let added =
+        f.create(TECH1, "WorkOrderLineItem", json!({"WorkOrderId": d.wo, "Subject": "Gasket"}));
+    f.advance(Duration::minutes(1));
+    let calls = delta_calls(&f, &engine).await;
+    assert!(calls <= PROFILE_OBJECTS, "a delta with changes made {calls} requests");
+
+    assert_eq!(f.field("ServiceAppointment", &d.sa, "Subject"), json!("Visit (moved)"));
+    assert_eq!(f.field("Account", &d.account, "Phone"), json!("+33 4 00 00 00 00"));
+    assert_eq!(f.field("WorkOrderLineItem", &added, "Subject"), json!("Gasket"));
+    assert!(!f.held("WorkOrderLineItem").contains(&d.items[1]));
+    assert_eq!(f.field("WorkOrderLineItem", &d.items[0], "Subject"), json!("Seal"));
+
+    // The late commit carries a stamp older than what the last delta read; the next
+    // delta still brings it, and then the store equals the server's scope.
+    held.commit().unwrap();
+    f.advance(Duration::minutes(20));
+    engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(f.field("WorkOrderLineItem", &d.items[0], "Subject"), json!("Committed late"));
+    assert_eq!(
+        sorted(f.held("WorkOrderLineItem")),
+        sorted(vec![d.items[0].clone(), added.clone()])
+    );
+    let report = engine.sync(SyncKind::Full, &mut |_| {}).await.unwrap();
+    for (object, c) in &report.objects {
+        assert_eq!(c.new + c.deleted + c.left_scope + c.entered_scope, 0, "{object}: {c:?}");
+    }
+}

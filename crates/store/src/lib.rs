@@ -111,6 +111,7 @@ pub mod history;
 mod key;
 pub mod kv;
 mod lock;
+mod membership;
 pub mod migrate;
 pub mod objects;
 pub mod pending;

@@ -16,7 +16,7 @@ use crate::pending::{
 };
 use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
 use crate::schedule::{self, ScheduleEntry};
-use crate::{StoreError, kv};
+use crate::{StoreError, kv, membership};
 
 /// Read access to a consistent state of the store.
 #[derive(Debug)]
@@ -75,6 +75,58 @@ impl<'a> Reader<'a> {
         to_id: &str,
     ) -> Result<Vec<String>, StoreError> {
         records::server_ids_in_range(self.conn, self.catalog, object, from_id, to_id)
+    }
+
+    /// Which of `ids` the store holds a row for (rows deleted locally included), in
+    /// 18-character form: a membership check that costs what `ids` costs.
+    pub fn stored_among(
+        &self,
+        object: &str,
+        ids: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        membership::stored_among(self.conn, self.catalog, object, ids)
+    }
+
+    /// Which of `values` the reference `field` of some server record of `object` holds
+    /// (records created or deleted on this device left out).
+    pub fn values_among(
+        &self,
+        object: &str,
+        field: &str,
+        values: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        membership::values_among(self.conn, self.catalog, object, field, values)
+    }
+
+    /// The ids of the server records of `object` (not created or deleted on this device)
+    /// whose reference `field` holds one of `values`.
+    pub fn ids_referencing(
+        &self,
+        object: &str,
+        field: &str,
+        values: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        membership::ids_referencing(self.conn, self.catalog, object, field, values)
+    }
+
+    /// Every server record of `object` (not created or deleted on this device) with a
+    /// value in its reference `field`, as `(id, value)` pairs.
+    pub fn references(
+        &self,
+        object: &str,
+        field: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        membership::references(self.conn, self.catalog, object, field)
+    }
+
+    /// For each of `ids` held and visible, the text of its `field` (`None` when empty).
+    pub fn field_of(
+        &self,
+        object: &str,
+        field: &str,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Option<String>>, StoreError> {
+        membership::field_of(self.conn, self.catalog, object, field, ids)
     }
 
     /// The pending change with this sequence number.

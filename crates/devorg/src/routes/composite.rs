@@ -1,5 +1,7 @@
-//! Composite: up to 25 subrequests in one transaction, later ones able to use earlier
-//! results through `@{referenceId.path}`; `allOrNone` rolls everything back on a failure.
+//! Composite: up to 25 subrequests in one transaction (at most 5 of them queries or
+//! sObject Collections), later ones able to use earlier results through
+//! `@{referenceId.path}`; `allOrNone` rolls everything back on a failure. The whole call
+//! counts as one API request.
 
 use std::collections::HashMap;
 
@@ -8,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
-use super::{collections, version, with_ctx};
+use super::{collections, query, replication, version, with_ctx};
 use crate::error::ApiError;
 use crate::http::{AppState, JsonBody, Session, api_version};
 use crate::query_cursor::{next_page, run_query};
@@ -16,6 +18,10 @@ use crate::records::{self, Ctx, UpsertOutcome};
 
 /// Most subrequests one composite request takes.
 pub const MAX_SUBREQUESTS: usize = 25;
+
+/// Most of them that may be query operations (query, queryAll, queryMore) or sObject
+/// Collections.
+pub const MAX_QUERY_SUBREQUESTS: usize = 5;
 
 /// A subrequest's answer.
 struct SubResponse {
@@ -119,19 +125,12 @@ fn dispatch(
     method: &Method,
     url: &str,
     body: Option<&Value>,
+    headers: Option<&Value>,
 ) -> Result<SubResponse, ApiError> {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let segments: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(|s| {
-            url::form_urlencoded::parse(s.as_bytes())
-                .map(|(k, _)| k.into_owned())
-                .collect::<String>()
-        })
-        .collect();
+    let segments = path_segments(path);
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let rest = match segs.as_slice() {
         ["services", "data", v, rest @ ..] => {
@@ -142,6 +141,14 @@ fn dispatch(
     };
     let m = method.clone();
     match (m, rest) {
+        (Method::GET, ["sobjects", object, "updated"]) => {
+            let obj = ctx.object(object)?;
+            Ok(SubResponse::ok(StatusCode::OK, replication::updated_ids(ctx, obj, &params)?))
+        }
+        (Method::GET, ["sobjects", object, "deleted"]) => {
+            let obj = ctx.object(object)?;
+            Ok(SubResponse::ok(StatusCode::OK, replication::deleted_records(ctx, obj, &params)?))
+        }
         (Method::POST, ["sobjects", object]) => {
             let obj = ctx.object(object)?;
             let id = records::create(ctx, obj, &body_map(body)?)?;
@@ -199,8 +206,15 @@ fn dispatch(
             Ok(SubResponse::ok(StatusCode::OK, next_page(ctx, locator)?))
         }
         (Method::GET, [kind @ ("query" | "queryAll")]) => {
-            let q = params.get("q").map(String::as_str).unwrap_or("");
-            Ok(SubResponse::ok(StatusCode::OK, run_query(ctx, q, *kind == "queryAll", 2000)?))
+            let q = params.get("q").map(String::as_str).unwrap_or("").trim();
+            if q.is_empty() {
+                return Err(ApiError::bad_request(
+                    "MALFORMED_QUERY",
+                    "A query string has to be specified",
+                ));
+            }
+            let batch = query::batch_option(header(headers, "Sforce-Query-Options"));
+            Ok(SubResponse::ok(StatusCode::OK, run_query(ctx, q, *kind == "queryAll", batch)?))
         }
         (Method::POST, ["composite", "sobjects"]) => Ok(SubResponse::ok(
             StatusCode::OK,
@@ -219,6 +233,50 @@ fn dispatch(
     }
 }
 
+/// The decoded segments of a subrequest's path.
+fn path_segments(path: &str) -> Vec<String> {
+    path.trim_matches('/')
+        .split('/')
+        .map(|s| {
+            url::form_urlencoded::parse(s.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// A subrequest header's value (`httpHeaders`), the name compared case-insensitively.
+fn header<'v>(headers: Option<&'v Value>, name: &str) -> Option<&'v str> {
+    headers?
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// Whether a subrequest is a query operation (query, queryAll, queryMore) or an sObject
+/// Collections call: the kinds of which a composite request takes at most
+/// [`MAX_QUERY_SUBREQUESTS`].
+fn is_query_operation(request: &Value) -> bool {
+    let url = request.get("url").and_then(Value::as_str).unwrap_or("");
+    let path = url.split_once('?').map_or(url, |(p, _)| p);
+    let segments = path_segments(path);
+    matches!(
+        segments.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        ["services", "data", _, "query" | "queryAll", ..]
+            | ["services", "data", _, "composite", "sobjects", ..]
+    )
+}
+
+/// Only subrequests that read (`GET`): such a composite request writes nothing.
+pub fn is_read_only(body: &Value) -> bool {
+    body.get("compositeRequest").and_then(Value::as_array).is_some_and(|requests| {
+        requests.iter().all(|r| {
+            r.get("method").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("GET"))
+        })
+    })
+}
+
 /// Runs the subrequests; returns the `compositeResponse` array.
 fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
     let all_or_none = body.get("allOrNone").and_then(Value::as_bool).unwrap_or(false);
@@ -229,6 +287,15 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request(
             "LIMIT_EXCEEDED",
             format!("Exceeded max limit of subrequests allowed: {MAX_SUBREQUESTS}"),
+        ));
+    }
+    let queries = requests.iter().filter(|r| is_query_operation(r)).count();
+    if queries > MAX_QUERY_SUBREQUESTS {
+        return Err(ApiError::bad_request(
+            "LIMIT_EXCEEDED",
+            format!(
+                "Exceeded max limit of query and sObject Collections subrequests allowed: {MAX_QUERY_SUBREQUESTS}"
+            ),
         ));
     }
     ctx.conn.execute_batch("SAVEPOINT devorg_composite")?;
@@ -252,7 +319,15 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
             let url = substitute(req.get("url").and_then(Value::as_str).unwrap_or(""), &results)?;
             let body = req.get("body").map(|b| substitute_json(b, &results)).transpose()?;
             ctx.conn.execute_batch("SAVEPOINT devorg_sub")?;
-            let r = dispatch(ctx, &method, &url, body.as_ref());
+            let started = std::time::Instant::now();
+            let r = dispatch(ctx, &method, &url, body.as_ref(), req.get("httpHeaders"));
+            tracing::debug!(
+                method = %method,
+                path = url.split_once('?').map_or(url.as_str(), |(p, _)| p),
+                ok = r.is_ok(),
+                duration_ms = started.elapsed().as_millis() as u64,
+                "composite subrequest"
+            );
             if r.is_ok() {
                 ctx.conn.execute_batch("RELEASE devorg_sub")?;
             } else {

@@ -18,9 +18,13 @@ const MIN_BATCH: usize = 200;
 
 /// The page size from `Sforce-Query-Options: batchSize=N`, clamped to 200..2000.
 fn batch_size(headers: &HeaderMap) -> usize {
-    headers
-        .get("Sforce-Query-Options")
-        .and_then(|v| v.to_str().ok())
+    batch_option(headers.get("Sforce-Query-Options").and_then(|v| v.to_str().ok()))
+}
+
+/// The page size a `Sforce-Query-Options` value asks for (`batchSize=N`), clamped to
+/// 200..2000; the default without one.
+pub fn batch_option(options: Option<&str>) -> usize {
+    options
         .and_then(|v| {
             v.split(',').find_map(|opt| {
                 let (k, n) = opt.split_once('=')?;

@@ -109,11 +109,14 @@ fn window(org: &Org, q: &HashMap<String, String>) -> Result<Window, ApiError> {
 }
 
 /// Runs `SELECT r."Id"[, extra] FROM object r WHERE condition AND sharing`, failing with
-/// `EXCEEDED_ID_LIMIT` past [`MAX_IDS`] rows.
+/// `EXCEEDED_ID_LIMIT` past [`MAX_IDS`] rows. `index` is the index the window reads
+/// through: without statistics SQLite would rather take a sharing column's (an owner's
+/// every record) than the window's range, and the answer would cost what the table holds.
 fn select_ids(
     ctx: &Ctx<'_>,
     obj: &ObjectDef,
     extra: Option<&str>,
+    index: &str,
     condition: &str,
     params: Vec<Sql>,
 ) -> Result<Vec<(String, Option<String>)>, ApiError> {
@@ -125,7 +128,7 @@ fn select_ids(
     }
     let table = &obj.name;
     let count: i64 = ctx.conn.query_row(
-        &format!("SELECT COUNT(*) FROM \"{table}\" r WHERE {condition}"),
+        &format!("SELECT COUNT(*) FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition}"),
         params_from_iter(params.iter()),
         |r| r.get(0),
     )?;
@@ -140,7 +143,7 @@ fn select_ids(
     let extra_col = extra.map(|c| format!(", r.\"{c}\"")).unwrap_or_default();
     let order = extra.unwrap_or("SystemModstamp");
     let sql = format!(
-        "SELECT r.\"Id\"{extra_col} FROM \"{table}\" r WHERE {condition} ORDER BY r.\"{order}\", r.\"Id\""
+        "SELECT r.\"Id\"{extra_col} FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition} ORDER BY r.\"{order}\", r.\"Id\""
     );
     let mut stmt = ctx.conn.prepare(&sql)?;
     let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
@@ -158,7 +161,18 @@ pub async fn updated(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    let w = window(&org, &q)?;
+    with_ctx(&org, &session, &v, |ctx| updated_ids(ctx, obj, &q)).map(Json)
+}
+
+/// The body of `updated` for `obj` and the query parameters `q`, inside a request's
+/// transaction (a direct call, or a Composite subrequest).
+pub fn updated_ids(
+    ctx: &Ctx<'_>,
+    obj: &ObjectDef,
+    q: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let org = ctx.org;
+    let w = window(org, q)?;
     let oldest = (org.clock.now() - Duration::days(UPDATED_DAYS))
         .date_naive()
         .and_hms_opt(0, 0, 0)
@@ -166,19 +180,18 @@ pub async fn updated(
     if oldest.is_some_and(|oldest| w.start < oldest) {
         return Err(invalid_date(format!("startDate cannot be more than {UPDATED_DAYS} days ago")));
     }
-
-    let rows = with_ctx(&org, &session, &v, |ctx| {
-        select_ids(
-            ctx,
-            obj,
-            None,
-            "r.\"IsDeleted\" = 0 AND r.\"SystemModstamp\" >= ?1 AND r.\"SystemModstamp\" <= ?2",
-            vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
-        )
-    })?;
+    let index = format!("{}_SystemModstamp", obj.name);
+    let rows = select_ids(
+        ctx,
+        obj,
+        None,
+        &index,
+        "r.\"IsDeleted\" = 0 AND r.\"SystemModstamp\" >= ?1 AND r.\"SystemModstamp\" <= ?2",
+        vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
+    )?;
     tracing::debug!(object = %obj.name, ids = rows.len(), "updated ids listed");
     let ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
-    Ok(Json(json!({"ids": ids, "latestDateCovered": format_datetime(w.covered)})))
+    Ok(json!({"ids": ids, "latestDateCovered": format_datetime(w.covered)}))
 }
 
 /// The earliest instant deleted records are still known from: the recycle bin's
@@ -208,36 +221,44 @@ pub async fn deleted(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    let w = window(&org, &q)?;
+    with_ctx(&org, &session, &v, |ctx| deleted_records(ctx, obj, &q)).map(Json)
+}
 
-    let (earliest, rows) = with_ctx(&org, &session, &v, |ctx| {
-        let earliest = earliest_date_available(&org, ctx.conn);
-        if w.start < earliest {
-            return Err(invalid_date(format!(
-                "startDate is before the earliest date available: {}",
-                format_datetime(earliest)
-            )));
-        }
-        let condition = format!(
-            "r.\"IsDeleted\" = 1 AND r.\"{DELETED_DATE}\" >= ?1 AND r.\"{DELETED_DATE}\" <= ?2"
-        );
-        let rows = select_ids(
-            ctx,
-            obj,
-            Some(DELETED_DATE),
-            &condition,
-            vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
-        )?;
-        Ok((earliest, rows))
-    })?;
+/// The body of `deleted` for `obj` and the query parameters `q`, inside a request's
+/// transaction (a direct call, or a Composite subrequest).
+pub fn deleted_records(
+    ctx: &Ctx<'_>,
+    obj: &ObjectDef,
+    q: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let w = window(ctx.org, q)?;
+    let earliest = earliest_date_available(ctx.org, ctx.conn);
+    if w.start < earliest {
+        return Err(invalid_date(format!(
+            "startDate is before the earliest date available: {}",
+            format_datetime(earliest)
+        )));
+    }
+    let condition = format!(
+        "r.\"IsDeleted\" = 1 AND r.\"{DELETED_DATE}\" >= ?1 AND r.\"{DELETED_DATE}\" <= ?2"
+    );
+    let index = format!("{}_{DELETED_DATE}", obj.name);
+    let rows = select_ids(
+        ctx,
+        obj,
+        Some(DELETED_DATE),
+        &index,
+        &condition,
+        vec![Sql::Text(format_datetime(w.start)), Sql::Text(format_datetime(w.end))],
+    )?;
     tracing::debug!(object = %obj.name, ids = rows.len(), "deleted ids listed");
     let records: Vec<Value> =
         rows.into_iter().map(|(id, date)| json!({"id": id, "deletedDate": date})).collect();
-    Ok(Json(json!({
+    Ok(json!({
         "deletedRecords": records,
         "earliestDateAvailable": format_datetime(earliest),
         "latestDateCovered": format_datetime(w.covered),
-    })))
+    }))
 }
 
 #[cfg(test)]

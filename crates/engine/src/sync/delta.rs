@@ -11,8 +11,9 @@ use tracing::{debug, info};
 
 use super::decide::{DELETED_REACH, RemoveKind, StoreKind, UPDATED_REACH, replication_window};
 use super::evaluate::{ObjectRun, RunChanges, merge_changes};
+use super::prefetch::Prefetched;
 use super::prime::latest_covered;
-use super::remote::{fetch_ids, held_ids, held_stamps, record_id, record_stamp};
+use super::remote::{fetch_ids, held_among, held_stamps, pages, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{ObjectScope, StampBound};
 
@@ -37,17 +38,21 @@ fn refused(e: &salesforce::client::Error) -> bool {
     e.error_code() == Some(INVALID_REPLICATION_DATE)
 }
 
-/// Runs delta sync for one primed object.
+/// Runs delta sync for one primed object. `first` holds the answers to its first reads
+/// when they were sent ahead with other objects' (see [`super::prefetch`]); whatever it
+/// lacks is read here.
 pub(crate) async fn delta_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
+    first: Option<Prefetched>,
     run: &mut RunChanges,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<DeltaOutcome, SyncError> {
     let (client, store, clock, overlap) = (ctx.client, ctx.store, ctx.clock, ctx.options.overlap);
     let object = scope.object.clone();
     let cursor = store.read(|r| r.cursor(&object))?.unwrap_or_default();
-    let now = clock.now();
+    let mut first = first.unwrap_or_else(|| Prefetched::none(clock.now()));
+    let now = first.now;
     let Some(since) = cursor.modstamp.as_deref().and_then(parse_datetime) else {
         return Ok(DeltaOutcome { counts: ObjectCounts::default(), needs_reconcile: true });
     };
@@ -62,24 +67,30 @@ pub(crate) async fn delta_object(
     let deleted: Option<BTreeSet<String>> =
         match replication_window(since, now, overlap, DELETED_REACH) {
             None => None,
-            Some(w) if has_log => match client.deleted(&object, w.start, w.end).await {
-                Ok(d) => Some(normalized(d.deleted_records.into_iter().map(|d| d.id))),
-                Err(e) if refused(&e) => None,
-                Err(e) => {
-                    ctx.no_log_or(&object, e)?;
-                    Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
+            Some(w) if has_log => {
+                let answer = match first.deleted.take() {
+                    Some(answer) => answer,
+                    None => client.deleted(&object, w.start, w.end).await,
+                };
+                match answer {
+                    Ok(d) => Some(normalized(d.deleted_records.into_iter().map(|d| d.id))),
+                    Err(e) if refused(&e) => None,
+                    Err(e) => {
+                        ctx.no_log_or(&object, e)?;
+                        let soql = scope.deleted_ids_query(&from);
+                        Some(fetch_ids(client, &object, &soql, true, None).await?)
+                    }
                 }
-            },
+            }
             Some(_) => {
-                Some(fetch_ids(client, &object, &scope.deleted_ids_query(&from), true).await?)
+                let soql = scope.deleted_ids_query(&from);
+                Some(fetch_ids(client, &object, &soql, true, first.deleted_rows.take()).await?)
             }
         };
     match deleted {
         Some(deleted) => {
-            let held = held_ids(store, &object)?;
-            let removes: Vec<(String, RemoveKind)> = deleted
+            let removes: Vec<(String, RemoveKind)> = held_among(store, &object, &deleted)?
                 .into_iter()
-                .filter(|id| held.contains(id))
                 .map(|id| (id, RemoveKind::Deleted))
                 .collect();
             debug!(object = %object, deleted = removes.len(), "deletions");
@@ -94,21 +105,28 @@ pub(crate) async fn delta_object(
     // Ids changed since the cursor, and the point up to which changes are committed;
     // without a log (or beyond its reach), changed ids come from a stamp query.
     let updated = match replication_window(since, now, overlap, UPDATED_REACH) {
-        Some(w) if ctx.has_log(&object) => match client.updated(&object, w.start, w.end).await {
-            Ok(u) => Some(u),
-            Err(e) if refused(&e) => None,
-            Err(e) => {
-                ctx.no_log_or(&object, e)?;
-                None
+        Some(w) if ctx.has_log(&object) => {
+            let answer = match first.updated.take() {
+                Some(answer) => answer,
+                None => client.updated(&object, w.start, w.end).await,
+            };
+            match answer {
+                Ok(u) => Some(u),
+                Err(e) if refused(&e) => None,
+                Err(e) => {
+                    ctx.no_log_or(&object, e)?;
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     let (covered, mut changed) = match updated {
         Some(u) => (u.latest_date_covered, normalized(u.ids)),
         None => {
             let covered = latest_covered(ctx, &object).await?;
-            (covered, fetch_ids(client, &object, &scope.changed_ids_query(&from), false).await?)
+            let soql = scope.changed_ids_query(&from);
+            (covered, fetch_ids(client, &object, &soql, false, first.changed_rows.take()).await?)
         }
     };
 
@@ -118,7 +136,8 @@ pub(crate) async fn delta_object(
     // check of the held count before storing new ones would keep the cap.
     let mut read_in_scope = BTreeSet::new();
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
-        let mut pager = client.query_pages(&soql, ctx.options.page_size);
+        let mut pager =
+            pages(client, &soql, false, ctx.options.page_size, first.scope_page.take())?;
         while let Some(page) = pager.next_page().await? {
             let mut ids = Vec::with_capacity(page.records.len());
             for record in &page.records {
@@ -150,13 +169,12 @@ pub(crate) async fn delta_object(
     // Candidates whose scope must be evaluated: held records that changed but did not
     // come back in scope, records that may have changed into a held link, and records
     // touched by related changes in this run.
-    let held = held_ids(store, &object)?;
-    let mut candidates: BTreeSet<String> = changed
-        .iter()
-        .filter(|id| !read_in_scope.contains(*id))
-        .filter(|id| held.contains(*id) || scope.held_rules().next().is_some())
-        .cloned()
-        .collect();
+    let unread = changed.iter().filter(|id| !read_in_scope.contains(*id));
+    let mut candidates: BTreeSet<String> = if scope.held_rules().next().is_some() {
+        unread.cloned().collect()
+    } else {
+        held_among(store, &object, unread)?
+    };
     let (touched, fetched) = object_run.touched_candidates(run).await?;
     candidates.extend(touched.into_iter().filter(|id| !read_in_scope.contains(id)));
     let fetched: BTreeMap<_, _> =

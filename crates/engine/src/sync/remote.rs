@@ -1,12 +1,13 @@
 //! Small bridges to the client and the store: reading whole queries, record ids and
-//! stamps, and the id and lookup sets the store holds.
+//! stamps, and the id and lookup sets the store holds: whole sets for priming and
+//! reconciliation, membership checks of a few candidates for delta sync.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use salesforce::SfId;
-use salesforce::client::Client;
-use salesforce::wire::Record;
+use salesforce::client::{Client, QueryPager};
+use salesforce::wire::{QueryResult, Record};
 use store::Store;
 
 use super::SyncError;
@@ -23,17 +24,15 @@ pub(crate) async fn fetch_all(client: &Client, soql: &str) -> Result<Vec<Record>
 }
 
 /// The ids a query returns, page by page; `all` runs it with `queryAll` (deleted rows too).
+/// `first` is its first page when that was read ahead.
 pub(crate) async fn fetch_ids(
     client: &Client,
     object: &str,
     soql: &str,
     all: bool,
+    first: Option<Result<QueryResult, salesforce::client::Error>>,
 ) -> Result<BTreeSet<String>, SyncError> {
-    let mut pager = if all {
-        client.query_all_pages(soql, PAGE_SIZE)
-    } else {
-        client.query_pages(soql, PAGE_SIZE)
-    };
+    let mut pager = pages(client, soql, all, PAGE_SIZE, first)?;
     let mut ids = BTreeSet::new();
     while let Some(page) = pager.next_page().await? {
         for record in &page.records {
@@ -41,6 +40,21 @@ pub(crate) async fn fetch_ids(
         }
     }
     Ok(ids)
+}
+
+/// A pager over a query, starting from `first` when its first page was read ahead.
+pub(crate) fn pages(
+    client: &Client,
+    soql: &str,
+    all: bool,
+    batch_size: u32,
+    first: Option<Result<QueryResult, salesforce::client::Error>>,
+) -> Result<QueryPager, SyncError> {
+    Ok(match first {
+        Some(page) => client.pages_from(page?, batch_size),
+        None if all => client.query_all_pages(soql, batch_size),
+        None => client.query_pages(soql, batch_size),
+    })
 }
 
 /// The value of `field` (compared case-insensitively) as text, if it is a string.
@@ -73,29 +87,64 @@ pub(crate) fn held_ids(store: &Store, object: &str) -> Result<BTreeSet<String>, 
     Ok(ids.into_iter().filter(|id| !store::pending::is_local_id(id)).collect())
 }
 
+/// Which of `ids` the store holds for `object`: a membership check that costs what `ids`
+/// costs, not what the store holds.
+pub(crate) fn held_among<'i>(
+    store: &Store,
+    object: &str,
+    ids: impl IntoIterator<Item = &'i String>,
+) -> Result<BTreeSet<String>, SyncError> {
+    let ids: Vec<String> =
+        ids.into_iter().filter(|id| !store::pending::is_local_id(id)).cloned().collect();
+    if ids.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    Ok(store.read(|r| r.stored_among(object, &ids))?)
+}
+
+/// Which of `targets` the lookup `field` of some held `object` record points to.
+pub(crate) fn held_targets<'i>(
+    store: &Store,
+    object: &str,
+    field: &str,
+    targets: impl IntoIterator<Item = &'i String>,
+) -> Result<BTreeSet<String>, SyncError> {
+    let targets: Vec<String> = targets.into_iter().cloned().collect();
+    if targets.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    Ok(store.read(|r| r.values_among(object, field, &targets))?)
+}
+
+/// The held records of `object` whose lookup `field` points to one of `parents`.
+pub(crate) fn held_children<'i>(
+    store: &Store,
+    object: &str,
+    field: &str,
+    parents: impl IntoIterator<Item = &'i String>,
+) -> Result<BTreeSet<String>, SyncError> {
+    let parents: Vec<String> = parents.into_iter().cloned().collect();
+    if parents.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    Ok(store.read(|r| r.ids_referencing(object, field, &parents))?)
+}
+
 /// For each held record of `object`, the values of `fields` that are ids.
 pub(crate) fn held_lookups(
     store: &Store,
     object: &str,
     fields: &[String],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, SyncError> {
-    // FIXME: this reads every held record one by one; a store query returning the
-    // distinct values of one column would make it a single indexed scan.
-    let ids = held_ids(store, object)?;
-    let values = store.read(|r| {
-        let mut out = BTreeMap::new();
-        for id in &ids {
-            if let Some(record) = r.get_record(object, id)? {
-                let looked: BTreeMap<String, String> = fields
-                    .iter()
-                    .filter_map(|f| lookup_value(&record, f).map(|v| (f.clone(), v)))
-                    .collect();
-                out.insert(id.clone(), looked);
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for field in fields {
+        for (id, value) in store.read(|r| r.references(object, field))? {
+            if let Ok(value) = SfId::parse(&value) {
+                out.entry(id).or_default().insert(field.clone(), value.to_string());
             }
         }
-        Ok(out)
-    })?;
-    Ok(values)
+    }
+    Ok(out)
 }
 
 /// The distinct values of lookup `field` over the held records of `object`.
@@ -114,16 +163,12 @@ pub(crate) fn held_stamps(
     object: &str,
     ids: &[String],
 ) -> Result<BTreeMap<String, Option<DateTime<Utc>>>, SyncError> {
-    let stamps = store.read(|r| {
-        let mut out = BTreeMap::new();
-        for id in ids {
-            if let Some(record) = r.get_record(object, id)? {
-                let stamp = text_field(&record, "SystemModstamp")
-                    .and_then(|t| salesforce::time::parse_datetime(t).ok());
-                out.insert(id.clone(), stamp);
-            }
-        }
-        Ok(out)
-    })?;
-    Ok(stamps)
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let stamps = store.read(|r| r.field_of(object, "SystemModstamp", ids))?;
+    Ok(stamps
+        .into_iter()
+        .map(|(id, stamp)| (id, stamp.and_then(|t| salesforce::time::parse_datetime(&t).ok())))
+        .collect())
 }

@@ -130,7 +130,7 @@ impl Client {
 
     /// Gets a new access token after a 401. `stale_token` is the token the failed call
     /// used: when another task has already replaced it, the new one is used as it is.
-    async fn refresh_session(&self, stale_token: &str) -> Result<(), Error> {
+    pub(crate) async fn refresh_session(&self, stale_token: &str) -> Result<(), Error> {
         let _guard = self.inner.refresh_lock.lock().await;
         let old = self.session();
         if old.access_token != stale_token {

@@ -3,6 +3,7 @@
 //! - [`auth`]: OAuth logins that produce a [`Session`].
 //! - `http`: sending a call, decoding answers and errors, refreshing an expired session.
 //! - `query`, `records`, `org`: the REST resources, one method each.
+//! - `reads`: several independent reads in one Composite call.
 
 mod auth;
 mod decode;
@@ -12,6 +13,7 @@ mod jwt;
 mod org;
 mod pkce;
 mod query;
+mod reads;
 mod records;
 mod session;
 
@@ -22,6 +24,7 @@ pub use auth::{OAuthApp, RefreshCredentials, Relogin};
 pub use error::Error;
 pub use pkce::{Pkce, random_state};
 pub use query::QueryPager;
+pub use reads::{MAX_COMPOSITE_QUERIES, Read, ReadAnswer};
 pub use session::{Session, parse_identity_url};
 
 /// The API version used unless configured otherwise.

@@ -30,6 +30,15 @@ impl Client {
         QueryPager::new(self.clone(), soql, batch_size, false)
     }
 
+    /// Pages through a query whose first page arrived already (from
+    /// [`Client::composite_reads`]): yields `first`, then follows its `nextRecordsUrl`
+    /// asking for `batch_size` records a page.
+    pub fn pages_from(&self, first: QueryResult, batch_size: u32) -> QueryPager {
+        let mut pager = QueryPager::new(self.clone(), "", batch_size, false);
+        pager.state = PagerState::First(Box::new(first));
+        pager
+    }
+
     /// Like [`Client::query_pages`], including soft-deleted rows.
     pub fn query_all_pages(&self, soql: &str, batch_size: u32) -> QueryPager {
         QueryPager::new(self.clone(), soql, batch_size, true)
@@ -62,6 +71,11 @@ impl Client {
     }
 }
 
+/// `batch_size` within what `Sforce-Query-Options: batchSize=N` accepts.
+pub(super) fn clamp_batch_size(batch_size: u32) -> u32 {
+    batch_size.clamp(*BATCH_SIZE_RANGE.start(), *BATCH_SIZE_RANGE.end())
+}
+
 /// Pages through one query. Each [`QueryPager::next_page`] fetches one page; after a
 /// failed fetch the same page is fetched again on the next call.
 #[derive(Debug)]
@@ -77,6 +91,8 @@ pub struct QueryPager {
 #[derive(Debug)]
 enum PagerState {
     Start,
+    /// A first page fetched elsewhere, not yet handed out.
+    First(Box<QueryResult>),
     Next(String),
     Done,
 }
@@ -87,7 +103,7 @@ impl QueryPager {
             client,
             soql: soql.to_owned(),
             include_deleted,
-            batch_size: batch_size.clamp(*BATCH_SIZE_RANGE.start(), *BATCH_SIZE_RANGE.end()),
+            batch_size: clamp_batch_size(batch_size),
             state: PagerState::Start,
             total_size: None,
         }
@@ -97,6 +113,13 @@ impl QueryPager {
     pub async fn next_page(&mut self) -> Result<Option<QueryResult>, Error> {
         let call = match &self.state {
             PagerState::Done => return Ok(None),
+            PagerState::First(_) => {
+                let PagerState::First(page) = std::mem::replace(&mut self.state, PagerState::Done)
+                else {
+                    return Ok(None);
+                };
+                return Ok(Some(self.take_page(*page)));
+            }
             PagerState::Start => {
                 let resource = if self.include_deleted { "queryAll" } else { "query" };
                 Call::get(self.client.data_path(&[resource])).query("q", self.soql.clone())
@@ -105,7 +128,11 @@ impl QueryPager {
         };
         let call = call.header("Sforce-Query-Options", format!("batchSize={}", self.batch_size));
         let page: QueryResult = self.client.call_json(call).await?;
+        Ok(Some(self.take_page(page)))
+    }
 
+    /// Notes where `page` leaves the query and hands it out.
+    fn take_page(&mut self, page: QueryResult) -> QueryResult {
         self.total_size = Some(page.total_size);
         self.state = match (&page.next_records_url, page.done) {
             (Some(next), false) => PagerState::Next(next.clone()),
@@ -116,7 +143,7 @@ impl QueryPager {
             (_, true) => PagerState::Done,
         };
         tracing::trace!(records = page.records.len(), done = page.done, "query page");
-        Ok(Some(page))
+        page
     }
 
     /// The query's total row count, once the first page has arrived.

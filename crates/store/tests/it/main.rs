@@ -1,6 +1,7 @@
 //! Integration tests of the store over real encrypted SQLite files in temporary directories.
 
 mod history;
+mod membership;
 mod open;
 mod pending;
 mod props;
