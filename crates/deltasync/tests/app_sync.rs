@@ -425,6 +425,20 @@ async fn history_lists_priming_deletes_scope_exits_and_upload_failures() {
         })
         .unwrap();
     f.org().admin().delete(TECH1, "ServiceAppointment", &doomed).unwrap();
+    // A value the org refuses (longer than the field allows): that change fails alone.
+    let account = f.store.read(|r| r.record_ids("Account")).unwrap()[0].clone();
+    let too_long = json!({"Name": "x".repeat(300)});
+    f.store
+        .write(|tx| {
+            tx.record_edit(
+                "Account",
+                Some(&account),
+                ChangeOp::Update,
+                too_long.as_object().unwrap(),
+                f.clock.now(),
+            )
+        })
+        .unwrap();
     f.advance(Duration::minutes(1));
     f.handle.request_sync(Trigger::User, &[]);
     let events = f.finished(3).await;
@@ -438,6 +452,16 @@ async fn history_lists_priming_deletes_scope_exits_and_upload_failures() {
         .unwrap_or_else(|| panic!("no appointment row: {rows:?}"));
     assert_eq!(dropped.action, RecordAction::Conflict);
     assert!(dropped.detail.as_deref().unwrap_or_default().contains("dropped"), "{dropped:?}");
+    let refused = rows
+        .iter()
+        .find(|r| r.object == "Account")
+        .unwrap_or_else(|| panic!("no account row: {rows:?}"));
+    assert_eq!(refused.action, RecordAction::Failed);
+    assert!(
+        refused.detail.as_deref().unwrap_or_default().contains("max length=255"),
+        "{refused:?}"
+    );
+    assert_eq!(events[2].upload_counts["failed"], 1);
     assert_eq!(events[2].outcome, Some(SyncOutcome::Partial));
     assert_eq!(events[2].upload_counts["conflicts"], 2);
     assert_eq!(events[2].upload_counts["uploaded"], 0);
