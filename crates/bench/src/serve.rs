@@ -130,11 +130,11 @@ fn record_count(page: &Value) -> u64 {
 }
 
 /// What one client did: pages, records, and the error that stopped it, if any.
-async fn page_through(base: String, token: String) -> (u64, u64, Option<String>) {
-    let http = match http() {
-        Ok(h) => h,
-        Err(e) => return (0, 0, Some(format!("HTTP client: {e}"))),
-    };
+async fn page_through(
+    http: reqwest::Client,
+    base: String,
+    token: String,
+) -> (u64, u64, Option<String>) {
     let (mut pages, mut records) = (0, 0);
     let mut next = Some(first_page_url(&base));
     while let Some(url) = next.take() {
@@ -156,19 +156,22 @@ async fn page_through(base: String, token: String) -> (u64, u64, Option<String>)
 /// Runs one concurrent client per load user against the org at `url`.
 pub async fn run(url: &str, users: &LoadUsers) -> Result<Load> {
     let app = app(url);
-    let mut tokens = Vec::with_capacity(users.usernames.len());
+    // Each client has its own connection; all are set up before the clock starts.
+    let mut clients = Vec::with_capacity(users.usernames.len());
     for username in &users.usernames {
         let session = app
             .login_password(username, PASSWORD)
             .await
             .with_context(|| format!("logging in as {username}"))?;
-        tokens.push(session.access_token);
+        clients.push((http()?, session.access_token));
     }
     let base = url.trim_end_matches('/').to_string();
 
     let started = Instant::now();
-    let tasks: Vec<_> =
-        tokens.into_iter().map(|t| tokio::spawn(page_through(base.clone(), t))).collect();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|(http, token)| tokio::spawn(page_through(http, base.clone(), token)))
+        .collect();
     let (mut pages, mut records, mut errors, mut first_error) = (0, 0, 0, None);
     for task in tasks {
         let (p, r, error) = match task.await {

@@ -132,6 +132,23 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// Writes [`Compiled::assemble`]'s record for `row` as JSON text without building it,
+    /// with `children` as the values of the child relationships the executor filled in.
+    pub fn write_record(&self, row: &[SqlValue], children: &[(&str, &Value)], out: &mut Vec<u8>) {
+        match &self.output {
+            Output::Records(shape) => {
+                if !shape.write_json(row, &self.api_version, children, out) {
+                    out.extend_from_slice(b"{}");
+                }
+            }
+            Output::Count | Output::Aggregate(_) => {
+                shape::write_value(out, &Value::Object(self.assemble(row)));
+            }
+        }
+    }
+}
+
 /// A child relationship subquery such as `(SELECT LastName FROM Contacts)`, run once per
 /// batch of parent records.
 #[derive(Debug, Clone)]
