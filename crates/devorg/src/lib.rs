@@ -11,6 +11,8 @@
 //! - [`db`]: the SQLite file (or in-memory database): one table per object as
 //!   `soql::schema` lays out, plus `_`-prefixed bookkeeping tables; ids and seed users.
 //! - [`auth`]: password hashes, access / refresh tokens, authorization codes, PKCE.
+//! - [`jwt_bearer`]: the JWT bearer grant's assertion, checked against the certificate
+//!   registered for the connected app.
 //! - [`sharing`]: visibility and edit rights as SQL conditions, and the sharing-aware
 //!   `soql::schema::Catalog` queries compile against.
 //! - [`records`]: create / retrieve / update / upsert / delete with validation and sharing;
@@ -51,7 +53,9 @@
 //! Users `admin@devorg.example` ([`DEMO_ADMIN_PASSWORD`]), `tech1@field.example`,
 //! `tech2@field.example`, `tech3@field.example` ([`DEMO_TECH_PASSWORD`]) and the
 //! integration user [`INTEGRATION_USERNAME`] ([`DEMO_INTEGRATION_PASSWORD`], also the
-//! `client_credentials` user). Connected app: [`DEMO_CLIENT_ID`] / [`DEMO_CLIENT_SECRET`].
+//! `client_credentials` user). Connected app: [`DEMO_CLIENT_ID`] / [`DEMO_CLIENT_SECRET`];
+//! it takes JWT bearer logins once a certificate is registered for it
+//! ([`ConnectedApp::jwt_certificate`], or `devorg --jwt-certificate`).
 
 #![recursion_limit = "256"]
 
@@ -62,6 +66,7 @@ pub mod db;
 pub mod error;
 pub mod faults;
 pub mod http;
+pub mod jwt_bearer;
 pub mod org;
 pub mod query_cursor;
 pub mod records;
@@ -150,6 +155,7 @@ impl Default for Config {
                 name: "devorg demo".into(),
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
+                jwt_certificate: None,
             }],
             integration_username: INTEGRATION_USERNAME.into(),
             rotate_refresh_tokens: false,
