@@ -18,9 +18,9 @@ use crate::records::{self, Ctx, UpsertOutcome};
 pub const MAX_SUBREQUESTS: usize = 25;
 
 /// A subrequest's answer.
-struct SubResponse {
-    status: StatusCode,
-    body: Value,
+pub(crate) struct SubResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Value,
     headers: Map<String, Value>,
 }
 
@@ -112,9 +112,8 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
 
 /// Runs one subrequest against the shared transaction.
 // FIXME: only sObject rows, queries, describe and collections are served inside a
-// composite request; `/composite/batch`, `/composite/tree` and `/composite/graph` are not
-// served at all.
-fn dispatch(
+// composite request; `/composite/graph` is not served at all.
+pub(crate) fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,
     url: &str,
