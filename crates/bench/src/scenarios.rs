@@ -328,7 +328,7 @@ async fn devorg_scenario(
         }
     }
     let scenario = format!(
-        "devorg alone, 1 client, one 2,000-record page of 20 fields, {n} stored ({SINGLE_CLIENT_PAGES} pages)"
+        "devorg alone, 1 client, one page of ≤ 2,000 records × 20 fields, {n} stored ({SINGLE_CLIENT_PAGES} pages)"
     );
     report.add(&scenario, "p50", "ms", summary(&p50)?);
     report.add(&scenario, "p99", "ms", summary(&p99)?);
