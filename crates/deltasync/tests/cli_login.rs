@@ -1,6 +1,6 @@
 //! Logins other than the password grant, and a store key that does not fit: the browser
 //! login (authorization code with PKCE on a loopback redirect) against devorg, with the
-//! browser played by an HTTP client.
+//! browser played by an HTTP client, and the JWT bearer login with a key made for the test.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -54,6 +54,50 @@ fn a_browser_login_takes_the_code_from_the_loopback_redirect() {
     let login: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(login["username"], TECH1);
     assert!(login["event_id"].as_i64().is_some());
+}
+
+#[test]
+fn a_jwt_login_with_a_key_file_primes_the_device() {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("an RSA key");
+    let mut config = Config {
+        seed: Some(devorg::SeedOptions { records: 300, seed: 7, now: None }),
+        ..Config::default()
+    };
+    config.connected_apps[0].jwt_certificate =
+        Some(key.to_public_key().to_public_key_pem(LineEnding::LF).unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let org = runtime.block_on(DevOrg::start(config)).expect("devorg starts");
+
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("key.pem");
+    std::fs::write(&key_file, key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_deltasync"))
+        .args(["--json", "--data-dir"])
+        .arg(dir.path())
+        .args(["login", "--url", org.url(), "--jwt-key"])
+        .arg(&key_file)
+        .args(["--username", TECH1, "--client-id", DEMO_CLIENT_ID])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("deltasync runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let login: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(login["username"], TECH1);
+    assert!(login["records"].as_u64().unwrap() >= 1, "{login}");
+
+    // The technician's work orders are in the store.
+    let query = Command::new(env!("CARGO_BIN_EXE_deltasync"))
+        .args(["--json", "--data-dir"])
+        .arg(dir.path())
+        .args(["query", "SELECT Id FROM WorkOrder"])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(query.status.success(), "{}", String::from_utf8_lossy(&query.stderr));
+    assert!(String::from_utf8_lossy(&query.stdout).contains("0WO"), "no work order primed");
 }
 
 #[test]

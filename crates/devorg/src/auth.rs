@@ -16,6 +16,9 @@ pub struct ConnectedApp {
     pub name: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The X.509 certificate (or RSA public key), in PEM form, that JWT bearer assertions
+    /// from this app must be signed for; without one the app cannot use that grant.
+    pub jwt_certificate: Option<String>,
 }
 
 /// The salted hash a user's password is stored as.

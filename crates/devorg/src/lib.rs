@@ -11,13 +11,16 @@
 //! - [`db`]: the SQLite file (or in-memory database): one table per object as
 //!   `soql::schema` lays out, plus `_`-prefixed bookkeeping tables; ids and seed users.
 //! - [`auth`]: password hashes, access / refresh tokens, authorization codes, PKCE.
+//! - [`jwt_bearer`]: the JWT bearer grant's assertion, checked against the certificate
+//!   registered for the connected app.
 //! - [`sharing`]: visibility and edit rights as SQL conditions, and the sharing-aware
 //!   `soql::schema::Catalog` queries compile against.
 //! - [`records`]: create / retrieve / update / upsert / delete with validation and sharing;
 //!   every endpoint that touches rows goes through it.
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
 //! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
-//!   collections, composite, query, limits), assembled into one router.
+//!   collections, composite, composite batch, sObject tree, query, limits), assembled into
+//!   one router.
 //! - [`query_cursor`]: runs SOQL through the `soql` compiler against the sharing-aware
 //!   catalog, and keeps the cursors behind `nextRecordsUrl` locators (ids only).
 //! - `bin/devorg.rs`: the `devorg` command, which serves an org until interrupted.
@@ -51,7 +54,9 @@
 //! Users `admin@devorg.example` ([`DEMO_ADMIN_PASSWORD`]), `tech1@field.example`,
 //! `tech2@field.example`, `tech3@field.example` ([`DEMO_TECH_PASSWORD`]) and the
 //! integration user [`INTEGRATION_USERNAME`] ([`DEMO_INTEGRATION_PASSWORD`], also the
-//! `client_credentials` user). Connected app: [`DEMO_CLIENT_ID`] / [`DEMO_CLIENT_SECRET`].
+//! `client_credentials` user). Connected app: [`DEMO_CLIENT_ID`] / [`DEMO_CLIENT_SECRET`];
+//! it takes JWT bearer logins once a certificate is registered for it
+//! ([`ConnectedApp::jwt_certificate`], or `devorg --jwt-certificate`).
 
 #![recursion_limit = "256"]
 
@@ -62,6 +67,7 @@ pub mod db;
 pub mod error;
 pub mod faults;
 pub mod http;
+pub mod jwt_bearer;
 pub mod org;
 pub mod query_cursor;
 pub mod records;
@@ -150,6 +156,7 @@ impl Default for Config {
                 name: "devorg demo".into(),
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
+                jwt_certificate: None,
             }],
             integration_username: INTEGRATION_USERNAME.into(),
             rotate_refresh_tokens: false,

@@ -184,3 +184,53 @@ async fn later_pages_keep_parents_children_limit_and_sharing() {
     assert_eq!(with_kid.len(), 1);
     assert_eq!(with_kid[0]["Contacts"]["records"][0]["LastName"], "Kid");
 }
+
+/// Opens a 250-row query with 200-row pages as `api`'s user; returns its `nextRecordsUrl`.
+async fn open_cursor(api: &Api) -> String {
+    let resp = api
+        .http
+        .get(api.url("/query"))
+        .query(&[("q", "SELECT Name FROM Account")])
+        .header("Sforce-Query-Options", "batchSize=200")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let first: Value = resp.json().await.unwrap();
+    first["nextRecordsUrl"].as_str().expect("a second page").to_string()
+}
+
+#[tokio::test]
+async fn a_user_keeps_ten_cursors_and_other_users_cursors_do_not_evict_them() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let t2 = login(&org, "tech2@field.example").await;
+    let records: Vec<Value> = (0..200)
+        .map(|i| json!({"attributes": {"type": "Account"}, "Name": format!("C{i:03}")}))
+        .collect();
+    for chunk in [&records[..], &records[..50]] {
+        let (status, body) =
+            t1.post("/composite/sobjects", json!({"allOrNone": true, "records": chunk})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    // Ten cursors of one user and ten of another all stay open.
+    let mut mine = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..devorg::query_cursor::MAX_CURSORS_PER_USER {
+        mine.push(open_cursor(&t1).await);
+        theirs.push(open_cursor(&t2).await);
+    }
+
+    // An eleventh cursor of the same user closes that user's oldest one only.
+    mine.push(open_cursor(&t1).await);
+    let (status, body) = t1.get(&mine[0]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "INVALID_QUERY_LOCATOR");
+    for next in &mine[1..] {
+        assert_eq!(t1.get(next).await.0, StatusCode::OK);
+    }
+    for next in &theirs {
+        assert_eq!(t2.get(next).await.0, StatusCode::OK);
+    }
+}

@@ -222,6 +222,7 @@ fn run_with(conn: &Connection, catalog: &TestCatalog, soql: &str, opts: &Compile
     let mut records: Vec<Map<String, Value>> = page.iter().map(|r| compiled.assemble(r)).collect();
     let ids: Vec<String> =
         page.iter().filter_map(|r| compiled.row_id(r).map(str::to_string)).collect();
+    let mut nested_by_record: Vec<Vec<(String, Value)>> = vec![Vec::new(); records.len()];
     for child in compiled.children() {
         let (sql, params) = child.sql_for_parents(&ids);
         let mut groups: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
@@ -229,10 +230,19 @@ fn run_with(conn: &Connection, catalog: &TestCatalog, soql: &str, opts: &Compile
             let parent = child.parent_id(&row).unwrap().to_string();
             groups.entry(parent).or_default().push(child.assemble(&row));
         }
-        for (record, id) in records.iter_mut().zip(&ids) {
+        for ((record, id), nested_here) in records.iter_mut().zip(&ids).zip(&mut nested_by_record) {
             let nested = child_result(groups.remove(id).unwrap_or_default());
-            record.insert(child.relationship.clone(), nested);
+            record.insert(child.relationship.clone(), nested.clone());
+            nested_here.push((child.relationship.clone(), nested));
         }
+    }
+
+    // Records written straight to JSON text read exactly as the assembled ones.
+    for ((row, record), nested) in page.iter().zip(&records).zip(&nested_by_record) {
+        let children: Vec<(&str, &Value)> = nested.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut written = Vec::new();
+        compiled.write_record(row, &children, &mut written);
+        assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(record).unwrap());
     }
     let total = count(conn, compiled.count_sql());
     json!({"totalSize": total, "done": true, "records": records})

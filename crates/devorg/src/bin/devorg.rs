@@ -42,6 +42,10 @@ struct Args {
     /// Seeds the seed's generator; the same value gives the same data.
     #[arg(long, default_value_t = 1)]
     seed_value: u64,
+    /// X.509 certificate (or RSA public key), PEM, that the demo connected app's JWT
+    /// bearer logins are signed for.
+    #[arg(long, env = "DEVORG_JWT_CERTIFICATE")]
+    jwt_certificate: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -53,7 +57,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    let mut connected_apps = devorg::Config::default().connected_apps;
+    if let Some(path) = &args.jwt_certificate {
+        let pem = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        devorg::jwt_bearer::public_key(&pem).with_context(|| format!("{}", path.display()))?;
+        for app in &mut connected_apps {
+            app.jwt_certificate = Some(pem.clone());
+        }
+    }
     let config = devorg::Config {
+        connected_apps,
         addr: args.addr,
         data_dir: args.data_dir,
         schema_file: args.schema,

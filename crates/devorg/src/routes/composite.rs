@@ -24,9 +24,9 @@ pub const MAX_SUBREQUESTS: usize = 25;
 pub const MAX_QUERY_SUBREQUESTS: usize = 5;
 
 /// A subrequest's answer.
-struct SubResponse {
-    status: StatusCode,
-    body: Value,
+pub(crate) struct SubResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Value,
     headers: Map<String, Value>,
 }
 
@@ -118,9 +118,8 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
 
 /// Runs one subrequest against the shared transaction.
 // FIXME: only sObject rows, queries, describe and collections are served inside a
-// composite request; `/composite/batch`, `/composite/tree` and `/composite/graph` are not
-// served at all.
-fn dispatch(
+// composite request; `/composite/graph` is not served at all.
+pub(crate) fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,
     url: &str,

@@ -2,6 +2,8 @@
 
 pub mod collections;
 pub mod composite;
+pub mod composite_batch;
+pub mod composite_tree;
 pub mod describe;
 pub mod limits;
 pub mod oauth;
@@ -100,6 +102,8 @@ pub fn router(org: AppState) -> Router {
         .route(&format!("{D}/queryAll"), get(query::query_all))
         .route(&format!("{D}/queryAll/{{locator}}"), get(query::more))
         .route(&format!("{D}/composite"), post(composite::composite))
+        .route(&format!("{D}/composite/batch"), post(composite_batch::batch))
+        .route(&format!("{D}/composite/tree/{{object}}"), post(composite_tree::create))
         .route(
             &format!("{D}/composite/sobjects"),
             post(collections::create).patch(collections::update).delete(collections::delete),

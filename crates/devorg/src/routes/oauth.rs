@@ -1,5 +1,6 @@
 //! OAuth 2.0: the token endpoint (password, refresh_token, client_credentials,
-//! authorization_code with PKCE), a minimal authorize page, userinfo, identity and revoke.
+//! authorization_code with PKCE, JWT bearer), a minimal authorize page, userinfo, identity
+//! and revoke.
 
 use std::collections::HashMap;
 
@@ -14,6 +15,7 @@ use crate::auth::{self, ConnectedApp};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::{AppState, authenticate, base_url};
+use crate::jwt_bearer::{self, JwtError};
 use crate::org::Org;
 
 fn oauth_error(error: &str, description: &str) -> Response {
@@ -37,6 +39,9 @@ pub async fn token(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
+    if grant_type == jwt_bearer::GRANT_TYPE {
+        return jwt_token(&org, &headers, form.get("assertion").map(String::as_str));
+    }
     let Some(app) = app(&org, form.get("client_id")) else {
         return oauth_error("invalid_client_id", "client identifier invalid");
     };
@@ -140,6 +145,44 @@ pub async fn token(
         obj.remove("refresh_token");
     }
     tracing::debug!(grant_type, "token issued");
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// The JWT bearer grant: the client is the assertion's issuer, and no refresh token is
+/// issued.
+fn jwt_token(org: &Org, headers: &HeaderMap, assertion: Option<&str>) -> Response {
+    let refuse = |e: JwtError| {
+        tracing::debug!(grant_type = jwt_bearer::GRANT_TYPE, reason = ?e, "token request refused");
+        oauth_error(e.oauth_error(), &e.to_string())
+    };
+    let base = base_url(org, headers);
+    let now = org.clock.now();
+    let checked = jwt_bearer::verify(
+        assertion.unwrap_or(""),
+        &org.config.connected_apps,
+        &base,
+        now.timestamp(),
+    );
+    let assertion = match checked {
+        Ok(a) => a,
+        Err(e) => return refuse(e),
+    };
+    let conn = org.db();
+    let user_id = match db::find_user(&conn, &assertion.username) {
+        Ok(Some((id, _))) => id,
+        Ok(None) => return refuse(JwtError::UnknownUser),
+        Err(e) => return ApiError::internal(&e).into_response(),
+    };
+    let now_ms = now.timestamp_millis();
+    let ttl_ms = org.config.token_ttl.as_millis() as i64;
+    let app = assertion.app;
+    let grant =
+        match auth::issue(&conn, org.org_id15(), &user_id, &app.client_id, now_ms, ttl_ms, false) {
+            Ok(g) => g,
+            Err(e) => return ApiError::internal(&e).into_response(),
+        };
+    let body = auth::token_response(&grant, &base, &org.org_id, &app.client_secret);
+    tracing::debug!(grant_type = jwt_bearer::GRANT_TYPE, "token issued");
     (StatusCode::OK, Json(body)).into_response()
 }
 

@@ -2,15 +2,14 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use serde_json::Value;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 
 use super::{version, with_ctx};
 use crate::error::ApiError;
 use crate::http::{AppState, Session};
-use crate::query_cursor::{next_page, run_query};
+use crate::query_cursor::{Page, more_page, query_page};
 
 /// Default and bounds of the page size.
 const DEFAULT_BATCH: usize = 2000;
@@ -36,6 +35,13 @@ pub fn batch_option(options: Option<&str>) -> usize {
         .map_or(DEFAULT_BATCH, |n| n.clamp(MIN_BATCH, DEFAULT_BATCH))
 }
 
+/// A page as the response: its JSON text, written once.
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], self.into_bytes()).into_response()
+    }
+}
+
 async fn run(
     org: AppState,
     session: Session,
@@ -43,14 +49,14 @@ async fn run(
     q: HashMap<String, String>,
     headers: HeaderMap,
     include_deleted: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Page, ApiError> {
     let v = version(&p)?;
     let text = q.get("q").map(String::as_str).unwrap_or("").trim();
     if text.is_empty() {
         return Err(ApiError::bad_request("MALFORMED_QUERY", "A query string has to be specified"));
     }
     let batch = batch_size(&headers);
-    with_ctx(&org, &session, &v, |ctx| run_query(ctx, text, include_deleted, batch)).map(Json)
+    with_ctx(&org, &session, &v, |ctx| query_page(ctx, text, include_deleted, batch))
 }
 
 /// `GET .../query?q=`.
@@ -60,7 +66,7 @@ pub async fn query(
     headers: HeaderMap,
     Path(p): Path<HashMap<String, String>>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Page, ApiError> {
     run(org, session, p, q, headers, false).await
 }
 
@@ -71,7 +77,7 @@ pub async fn query_all(
     headers: HeaderMap,
     Path(p): Path<HashMap<String, String>>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Page, ApiError> {
     run(org, session, p, q, headers, true).await
 }
 
@@ -80,8 +86,8 @@ pub async fn more(
     State(org): State<AppState>,
     session: Session,
     Path(p): Path<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Page, ApiError> {
     let v = version(&p)?;
     let locator = p.get("locator").map(String::as_str).unwrap_or("");
-    with_ctx(&org, &session, &v, |ctx| next_page(ctx, locator)).map(Json)
+    with_ctx(&org, &session, &v, |ctx| more_page(ctx, locator))
 }

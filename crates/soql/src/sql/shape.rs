@@ -125,6 +125,89 @@ impl RecordShape {
     }
 }
 
+impl RecordShape {
+    /// Writes the record for `row` as JSON text, member for member what
+    /// [`RecordShape::assemble`] builds, without building it; `children` gives the value of
+    /// each filled-in child relationship (the others are `null`). Writes nothing and
+    /// returns `false` when the Id is null.
+    pub fn write_json(
+        &self,
+        row: &[SqlValue],
+        api_version: &str,
+        children: &[(&str, &Value)],
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let id = match row.get(self.id_column) {
+            None | Some(SqlValue::Null) => return false,
+            Some(SqlValue::Text(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            Some(SqlValue::Integer(i)) => i.to_string().into(),
+            Some(SqlValue::Real(r)) => r.to_string().into(),
+        };
+        let version = api_version.trim_start_matches('v');
+        out.extend_from_slice(b"{\"attributes\":{\"type\":");
+        write_str(out, &self.object);
+        out.extend_from_slice(b",\"url\":");
+        write_str(out, &format!("/services/data/v{version}/sobjects/{}/{id}", self.object));
+        out.push(b'}');
+        for field in &self.fields {
+            out.push(b',');
+            match field {
+                OutField::Scalar { name, column, field_type } => {
+                    write_str(out, name);
+                    out.push(b':');
+                    write_scalar(out, row.get(*column), *field_type);
+                }
+                OutField::Parent { name, shape } => {
+                    write_str(out, name);
+                    out.push(b':');
+                    if !shape.write_json(row, api_version, &[], out) {
+                        out.extend_from_slice(b"null");
+                    }
+                }
+                OutField::Child { name } => {
+                    write_str(out, name);
+                    out.push(b':');
+                    match children.iter().find(|(n, _)| n == name) {
+                        Some((_, v)) => write_value(out, v),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+        true
+    }
+}
+
+/// A JSON string, escaped as `serde_json` escapes it.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Any JSON value, as `serde_json` writes it.
+pub(crate) fn write_value(out: &mut Vec<u8>, v: &Value) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// A stored value as [`json_value`] gives it; text goes out without a copy.
+fn write_scalar(out: &mut Vec<u8>, v: Option<&SqlValue>, field_type: FieldType) {
+    match v {
+        None => out.extend_from_slice(b"null"),
+        Some(SqlValue::Text(s)) if !is_numeric(field_type) && field_type != FieldType::Boolean => {
+            write_str(out, s)
+        }
+        Some(v) => write_value(out, &json_value(v, field_type)),
+    }
+}
+
+fn is_numeric(field_type: FieldType) -> bool {
+    matches!(
+        field_type,
+        FieldType::Int | FieldType::Double | FieldType::Currency | FieldType::Percent
+    )
+}
+
 /// `{"type": ..., "url": ...}`; without an id there is no url (aggregate results).
 pub(crate) fn attributes(object: &str, id: Option<&str>, api_version: &str) -> Value {
     let mut attrs = Map::new();
@@ -145,10 +228,7 @@ fn float(f: f64) -> Value {
 
 /// A stored value as Salesforce's JSON: booleans, numbers, or strings.
 pub(crate) fn json_value(v: &SqlValue, field_type: FieldType) -> Value {
-    let numeric = matches!(
-        field_type,
-        FieldType::Int | FieldType::Double | FieldType::Currency | FieldType::Percent
-    );
+    let numeric = is_numeric(field_type);
     match (field_type, v) {
         (_, SqlValue::Null) => Value::Null,
         (FieldType::Boolean, SqlValue::Integer(i)) => Value::Bool(*i != 0),
