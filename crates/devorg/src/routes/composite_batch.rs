@@ -76,7 +76,7 @@ fn read_requests(body: &Value) -> Result<(bool, Vec<Subrequest<'_>>), ApiError> 
 /// Runs one subrequest in a savepoint of its own, so a failure undoes only itself.
 fn run_one(ctx: &Ctx<'_>, req: &Subrequest<'_>) -> Result<SubResponse, ApiError> {
     ctx.conn.execute_batch("SAVEPOINT devorg_batch_sub")?;
-    let outcome = dispatch(ctx, &req.method, &req.url, req.rich_input);
+    let outcome = dispatch(ctx, &req.method, &req.url, req.rich_input, None);
     let kept = outcome.as_ref().is_ok_and(|r| r.status.is_success());
     if kept {
         ctx.conn.execute_batch("RELEASE devorg_batch_sub")?;
