@@ -110,6 +110,7 @@ mod error;
 pub mod history;
 mod key;
 pub mod kv;
+mod links;
 mod lock;
 pub mod migrate;
 pub mod objects;

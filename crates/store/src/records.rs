@@ -123,7 +123,27 @@ pub(crate) fn record_columns<'s>(
     Ok(out)
 }
 
+/// The upsert statement for one set of columns: `?1` is the id, then one parameter per
+/// column in order. A re-download clears `_scope_left`.
+fn upsert_sql(table: &str, columns: &[&str]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    let placeholders: Vec<String> = (0..=columns.len()).map(|i| format!("?{}", i + 1)).collect();
+    let mut sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+    sets.push("\"_scope_left\" = 0".into());
+    format!(
+        "INSERT INTO \"{table}\" (\"Id\"{}{}) VALUES ({}) ON CONFLICT (\"Id\") DO UPDATE SET {}",
+        if names.is_empty() { "" } else { ", " },
+        names.join(", "),
+        placeholders.join(", "),
+        sets.join(", ")
+    )
+}
+
 /// Writes downloaded records, keeping the local values of fields with pending changes.
+///
+/// Built for pages of thousands: the pending queue is only consulted when the object has
+/// queued changes at all, and the statement text is built once per distinct column set
+/// (a page's records normally share one) and prepared once per connection.
 pub(crate) fn upsert_records(
     conn: &Connection,
     catalog: &ObjectCatalog,
@@ -133,12 +153,16 @@ pub(crate) fn upsert_records(
     let schema = catalog.require(object)?;
     let table = &schema.name;
     let mut outcome = UpsertOutcome::default();
+    let has_pending = pending::any_for_object(conn, table)?;
+    let mut exists =
+        conn.prepare_cached(&format!("SELECT 1 FROM \"{table}\" WHERE \"Id\" = ?1"))?;
+    let (mut sql_columns, mut sql): (Option<Vec<&str>>, String) = (None, String::new());
     for record in records {
         let id = server_id(table, record)?;
         let mut cols = record_columns(schema, record)?;
 
         // A pending change protects its fields: their server values go to the change.
-        if let Some(merge) = pending::merge_download(conn, table, &id, &cols)? {
+        if has_pending && let Some(merge) = pending::merge_download(conn, table, &id, &cols)? {
             cols.retain(|(field, _)| !merge.protected.contains(&field.name));
             if !merge.kept.is_empty() || !merge.settled.is_empty() {
                 tracing::debug!(object = %table, kept = merge.kept.len(), settled = merge.settled.len(), "download merged around pending fields");
@@ -150,20 +174,12 @@ pub(crate) fn upsert_records(
             }
         }
 
-        let existed = conn
-            .prepare_cached(&format!("SELECT 1 FROM \"{table}\" WHERE \"Id\" = ?1"))?
-            .exists([&id])?;
-        let names: Vec<String> = cols.iter().map(|(f, _)| format!("\"{}\"", f.name)).collect();
-        let placeholders: Vec<String> = (0..=cols.len()).map(|i| format!("?{}", i + 1)).collect();
-        let mut sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
-        sets.push("\"_scope_left\" = 0".into());
-        let sql = format!(
-            "INSERT INTO \"{table}\" (\"Id\"{}{}) VALUES ({}) ON CONFLICT (\"Id\") DO UPDATE SET {}",
-            if names.is_empty() { "" } else { ", " },
-            names.join(", "),
-            placeholders.join(", "),
-            sets.join(", ")
-        );
+        let existed = exists.exists([&id])?;
+        let columns: Vec<&str> = cols.iter().map(|(f, _)| f.name.as_str()).collect();
+        if sql_columns.as_ref() != Some(&columns) {
+            sql = upsert_sql(table, &columns);
+            sql_columns = Some(columns);
+        }
         let values =
             std::iter::once(SqlValue::Text(id.clone())).chain(cols.into_iter().map(|c| c.1));
         conn.prepare_cached(&sql)?.execute(params_from_iter(values))?;

@@ -6,6 +6,7 @@
 pub mod decide;
 pub(crate) mod delta;
 pub(crate) mod evaluate;
+mod lookahead;
 pub(crate) mod prime;
 mod reconcile;
 pub(crate) mod remote;
@@ -229,6 +230,11 @@ pub enum SyncError {
         /// What is missing or malformed.
         reason: String,
     },
+    /// Occurs when the task reading query pages ahead stopped before the last page (it
+    /// panicked, or the runtime is shutting down); a later run resumes from what the store
+    /// committed.
+    #[error("the query page reader stopped before the last page")]
+    PageReaderStopped,
     /// Occurs when the session has no user id, so `:user` cannot be bound.
     #[error("the session does not say which user is logged in")]
     NoUser,
@@ -241,6 +247,7 @@ impl SyncError {
             SyncError::Remote(e) => e.is_transient(),
             SyncError::Store(e) => e.is_transient(),
             SyncError::Upload(e) => e.is_transient(),
+            SyncError::PageReaderStopped => true,
             _ => false,
         }
     }
