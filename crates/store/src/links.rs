@@ -11,10 +11,7 @@ use salesforce::SfId;
 use crate::StoreError;
 use crate::objects::ObjectCatalog;
 use crate::pending::LOCAL_ID_PREFIX;
-use crate::records::norm_id;
-
-/// Ids bound in one `IN (...)` list; well under SQLite's variable limit.
-const IDS_PER_STATEMENT: usize = 500;
+use crate::records::{IDS_PER_STATEMENT, norm_id};
 
 /// The value as an 18-character id, or `None` for an empty or malformed one.
 fn as_id(value: SqlValue) -> Option<String> {

@@ -46,6 +46,18 @@ pub(crate) fn merge_changes(run: &mut RunChanges, object: &str, changes: ObjectC
     entry.records.extend(changes.records.into_iter().take(room));
 }
 
+/// Whether a run notes, per object, the ids that arrived and the lookup values it wrote
+/// or removed: objects evaluated later in the same run need them, a run that only primes
+/// does not (priming reads held links from the store), and at a million records they
+/// would be most of its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkNotes {
+    /// Note them in [`ObjectChanges`].
+    Keep,
+    /// Leave `arrived` and `lookup_values` empty.
+    Skip,
+}
+
 /// One object's share of a run: where it reads and writes, and what it changed.
 pub(crate) struct ObjectRun<'a> {
     pub client: &'a Client,
@@ -55,6 +67,8 @@ pub(crate) struct ObjectRun<'a> {
     pub tracked_fields: Vec<String>,
     pub counts: ObjectCounts,
     pub changes: ObjectChanges,
+    /// Whether `changes` notes arrivals and lookup values.
+    pub link_notes: LinkNotes,
     /// Whether each batch's commit is flushed to disk on its own. Priming turns it off:
     /// its pages can be read again, and its last commit flushes them all (see
     /// [`Store::write_unflushed`]).
@@ -91,6 +105,7 @@ impl<'a> ObjectRun<'a> {
             tracked_fields: tracked_fields(plan, &scope.object),
             counts: ObjectCounts::default(),
             changes: ObjectChanges::default(),
+            link_notes: LinkNotes::Keep,
             flush_each: true,
         }
     }
@@ -115,7 +130,8 @@ impl<'a> ObjectRun<'a> {
         }
 
         // The tracked lookups before the write, so a lookup that moved touches both ends.
-        let before = if self.tracked_fields.is_empty() {
+        let keep_links = self.link_notes == LinkNotes::Keep;
+        let before = if self.tracked_fields.is_empty() || !keep_links {
             BTreeMap::new()
         } else {
             let touched: Vec<&str> = ids
@@ -179,7 +195,7 @@ impl<'a> ObjectRun<'a> {
             if self.has_report_room() {
                 self.note_record(id, display_name(record), action);
             }
-            if arrived {
+            if arrived && keep_links {
                 self.changes.arrived.insert(id.clone());
             }
             trace!(object = %object, arrived, "record stored");
@@ -202,7 +218,12 @@ impl<'a> ObjectRun<'a> {
                 }
             };
             self.note_record(id, removed_names.get(id).cloned().flatten(), action);
-            self.changes.removed.insert(id.clone());
+            if keep_links {
+                self.changes.removed.insert(id.clone());
+            }
+        }
+        if !keep_links {
+            return Ok(());
         }
         for map in before.into_values() {
             for (field, value) in map {

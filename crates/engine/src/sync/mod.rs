@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use delta::delta_object;
+pub(crate) use evaluate::LinkNotes;
 pub(crate) use prime::prime_object;
 pub(crate) use reconcile::{ReconcileMode, reconcile_object};
 

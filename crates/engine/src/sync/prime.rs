@@ -10,7 +10,7 @@ use tracing::{debug, info};
 use super::decide::{
     IDS_PER_QUERY, PAGE_SIZE, PrimePhase, PrimeState, StoreKind, UPDATED_REACH, replication_window,
 };
-use super::evaluate::{ObjectRun, RunChanges, merge_changes};
+use super::evaluate::{LinkNotes, ObjectRun, RunChanges, merge_changes};
 use super::lookahead::PageFeed;
 use super::remote::{held_ids, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
@@ -86,10 +86,13 @@ pub(crate) async fn latest_covered(
 }
 
 /// Primes `scope`'s object unless it is primed already; resumes an interrupted priming.
+/// `link_notes` says whether `run` learns which records arrived, for objects evaluated
+/// after this one in the same run.
 pub(crate) async fn prime_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
     run: &mut RunChanges,
+    link_notes: LinkNotes,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<ObjectCounts, SyncError> {
     let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
@@ -126,6 +129,7 @@ pub(crate) async fn prime_object(
     let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
     // Pages can be read again; the commit that marks the object primed flushes them all.
     object_run.flush_each = false;
+    object_run.link_notes = link_notes;
     let limit_left = |done: u64| scope.max_records.map(|m| m.saturating_sub(done));
 
     // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction;
