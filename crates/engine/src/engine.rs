@@ -20,8 +20,8 @@ use crate::sync::prefetch::prefetch;
 use crate::sync::prime::prime_state;
 use crate::sync::upload_step::upload_pending;
 use crate::sync::{
-    Ctx, ObjectCounts, ReconcileMode, RecordChange, SyncError, SyncEvent, SyncKind, SyncOptions,
-    SyncReport, delta_object, prime_object, reconcile_object,
+    Ctx, LinkNotes, ObjectCounts, ReconcileMode, RecordChange, SyncError, SyncEvent, SyncKind,
+    SyncOptions, SyncReport, delta_object, prime_object, reconcile_object,
 };
 use crate::upload::UploadOptions;
 
@@ -281,7 +281,9 @@ impl Engine {
         let mut run = RunChanges::new();
         let mut objects = BTreeMap::new();
         for scope in &self.plan.objects {
-            let counts = prime_object(&ctx, scope, &mut run, progress).await?;
+            // Every object reads its held links from the store: nothing later in this run
+            // needs to know what arrived.
+            let counts = prime_object(&ctx, scope, &mut run, LinkNotes::Skip, progress).await?;
             objects.insert(scope.object.clone(), counts);
         }
         Ok(SyncReport {
@@ -384,7 +386,8 @@ impl Engine {
             let mut counts = ObjectCounts::default();
             let reconcile = match step {
                 ObjectStep::Prime | ObjectStep::ResumePrime { .. } => {
-                    counts.add(&prime_object(&ctx, scope, &mut run, progress).await?);
+                    let notes = LinkNotes::Keep;
+                    counts.add(&prime_object(&ctx, scope, &mut run, notes, progress).await?);
                     None
                 }
                 ObjectStep::Delta { reconcile, .. } => {

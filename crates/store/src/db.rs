@@ -160,6 +160,37 @@ impl Store {
         Ok(value)
     }
 
+    /// Like [`Store::write`], for a bulk download the server can send again (a page of
+    /// priming): the commit is atomic but is not flushed to disk on its own, so it costs
+    /// no fsync.
+    ///
+    /// Why that is safe: the store runs in WAL mode, where `synchronous = NORMAL` keeps
+    /// the file consistent and gives up only durability. The log is appended in commit
+    /// order and checksummed frame by frame, so a power cut can undo only a suffix of
+    /// commits, each one whole: the rows of a page and the cursor that covers them go
+    /// together, and priming resumes from the last cursor that survived. Every
+    /// [`Store::write`] commit (a local edit, a cursor of a delta, the end of priming)
+    /// flushes the log, and with it every commit made before it. A killed process loses
+    /// nothing: the data is in the OS's cache.
+    pub fn write_unflushed<T>(
+        &self,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let catalog = self.catalog();
+        let mut conn = lock(&self.writer);
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut wtx = WriteTx::new(tx, catalog);
+            let value = f(&mut wtx)?;
+            wtx.commit()?;
+            Ok(value)
+        })();
+        // Back to flushing every commit, whatever happened.
+        conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        result
+    }
+
     /// Runs a SOQL query over the stored records on a reader connection; see [`Reader::query`].
     pub fn query(
         &self,

@@ -110,6 +110,7 @@ mod error;
 pub mod history;
 mod key;
 pub mod kv;
+mod links;
 mod lock;
 mod membership;
 pub mod migrate;

@@ -16,7 +16,7 @@ use crate::pending::{
 };
 use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
 use crate::schedule::{self, ScheduleEntry};
-use crate::{StoreError, kv, membership};
+use crate::{StoreError, kv, links, membership};
 
 /// Read access to a consistent state of the store.
 #[derive(Debug)]
@@ -48,6 +48,27 @@ impl<'a> Reader<'a> {
     /// Every stored id of the object (including rows deleted locally), in id order.
     pub fn record_ids(&self, object: &str) -> Result<Vec<String>, StoreError> {
         records::record_ids(self.conn, self.catalog, object)
+    }
+
+    /// The distinct ids lookup `field` holds over the visible records of `object` that
+    /// have a server id, in one query (records created on this device are left out).
+    pub fn lookup_values(
+        &self,
+        object: &str,
+        field: &str,
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        links::lookup_values(self.conn, self.catalog, object, field)
+    }
+
+    /// For each of `ids` stored and visible, the values of `fields` that are ids, keyed by
+    /// the field names as given; a few queries for the whole batch.
+    pub fn lookups_of(
+        &self,
+        object: &str,
+        ids: &[&str],
+        fields: &[String],
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StoreError> {
+        links::lookups_of(self.conn, self.catalog, object, ids, fields)
     }
 
     /// The number of records the user sees.

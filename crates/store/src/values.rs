@@ -17,7 +17,44 @@ pub fn format_datetime(t: DateTime<Utc>) -> String {
 /// Parses a datetime in any shape `salesforce::time` accepts (`...000+0000`, `Z`, other
 /// offsets) and returns it in the stored form; `None` when it is not a datetime.
 pub fn normalize_datetime(text: &str) -> Option<String> {
+    if is_stored_datetime(text) {
+        return Some(text.to_owned());
+    }
     parse_datetime(text).map(format_datetime)
+}
+
+/// Whether `text` is a valid datetime already in the stored form
+/// (`YYYY-MM-DDTHH:MM:SS.sss+0000`), the form Salesforce sends: checked without the
+/// general parser, which downloads would otherwise run on every datetime they store.
+fn is_stored_datetime(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() != 28 || &b[23..] != b"+0000" {
+        return false;
+    }
+    let punctuation = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'.')];
+    if punctuation.iter().any(|&(i, c)| b[i] != c) {
+        return false;
+    }
+    let number = |from: usize, to: usize| -> Option<u32> {
+        b[from..to]
+            .iter()
+            .try_fold(0u32, |n, d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let parts = (
+        number(0, 4),
+        number(5, 7),
+        number(8, 10),
+        number(11, 13),
+        number(14, 16),
+        number(17, 19),
+        number(20, 23),
+    );
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s), Some(ms)) = parts else {
+        return false;
+    };
+    chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)
+        .and_then(|date| date.and_hms_milli_opt(h, mi, s, ms))
+        .is_some_and(|_| s < 60)
 }
 
 /// Parses a stored (or any accepted) datetime back into a time.
@@ -158,5 +195,33 @@ mod tests {
         assert!(json_to_sql(&field(FieldType::Int), &json!("7")).is_err());
         assert!(json_to_sql(&field(FieldType::String), &json!([1])).is_err());
         assert_eq!(sql_to_json(FieldType::Boolean, SqlValue::Integer(0)), json!(false));
+    }
+
+    #[test]
+    fn datetimes_in_the_stored_form_pass_as_they_are_and_others_are_parsed() {
+        let general = |t: &str| parse_datetime(t).map(format_datetime);
+        for t in [
+            "2024-05-08T21:20:00.000+0000",
+            "2024-02-29T23:59:59.999+0000",
+            "1999-12-31T00:00:00.001+0000",
+        ] {
+            assert!(is_stored_datetime(t), "{t}");
+            assert_eq!(normalize_datetime(t), general(t));
+            assert_eq!(normalize_datetime(t).as_deref(), Some(t));
+        }
+        for t in [
+            "2023-02-29T10:00:00.000+0000",
+            "2024-05-08T24:00:00.000+0000",
+            "2024-05-08T21:60:00.000+0000",
+            "2024-05-08T21:20:60.000+0000",
+            "2024-05-08T21:20:00.000+0100",
+            "2024-05-08T21:20:00.000Z",
+            "2024-05-08 21:20:00.000+0000",
+            "2024-5-08T21:20:00.000+00000",
+            "+024-05-08T21:20:00.000+0000",
+        ] {
+            assert!(!is_stored_datetime(t), "{t}");
+            assert_eq!(normalize_datetime(t), general(t), "{t}");
+        }
     }
 }

@@ -46,6 +46,18 @@ pub(crate) fn merge_changes(run: &mut RunChanges, object: &str, changes: ObjectC
     entry.records.extend(changes.records.into_iter().take(room));
 }
 
+/// Whether a run notes, per object, the ids that arrived and the lookup values it wrote
+/// or removed: objects evaluated later in the same run need them, a run that only primes
+/// does not (priming reads held links from the store), and at a million records they
+/// would be most of its memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkNotes {
+    /// Note them in [`ObjectChanges`].
+    Keep,
+    /// Leave `arrived` and `lookup_values` empty.
+    Skip,
+}
+
 /// One object's share of a run: where it reads and writes, and what it changed.
 pub(crate) struct ObjectRun<'a> {
     pub client: &'a Client,
@@ -55,6 +67,12 @@ pub(crate) struct ObjectRun<'a> {
     pub tracked_fields: Vec<String>,
     pub counts: ObjectCounts,
     pub changes: ObjectChanges,
+    /// Whether `changes` notes arrivals and lookup values.
+    pub link_notes: LinkNotes,
+    /// Whether each batch's commit is flushed to disk on its own. Priming turns it off:
+    /// its pages can be read again, and its last commit flushes them all (see
+    /// [`Store::write_unflushed`]).
+    pub flush_each: bool,
 }
 
 /// The lookup fields of `object` that some rule of the plan follows to other records.
@@ -87,6 +105,8 @@ impl<'a> ObjectRun<'a> {
             tracked_fields: tracked_fields(plan, &scope.object),
             counts: ObjectCounts::default(),
             changes: ObjectChanges::default(),
+            link_notes: LinkNotes::Keep,
+            flush_each: true,
         }
     }
 
@@ -103,31 +123,23 @@ impl<'a> ObjectRun<'a> {
         cursor: Option<&SyncCursor>,
     ) -> Result<(), SyncError> {
         let object = self.scope.object.clone();
-        let mut ids = Vec::with_capacity(stores.len());
-        for (record, _) in &stores {
+        let (records, kinds): (Vec<Record>, Vec<StoreKind>) = stores.into_iter().unzip();
+        let mut ids = Vec::with_capacity(records.len());
+        for record in &records {
             ids.push(record_id(&object, record)?);
         }
 
         // The tracked lookups before the write, so a lookup that moved touches both ends.
-        let fields = self.tracked_fields.clone();
-        let touched: Vec<&String> = ids.iter().chain(removes.iter().map(|(id, _)| id)).collect();
-        let before: Vec<BTreeMap<String, String>> = if fields.is_empty() {
-            Vec::new()
+        let keep_links = self.link_notes == LinkNotes::Keep;
+        let before = if self.tracked_fields.is_empty() || !keep_links {
+            BTreeMap::new()
         } else {
-            self.store.read(|r| {
-                let mut out = Vec::new();
-                for id in &touched {
-                    if let Some(rec) = r.get_record(&object, id)? {
-                        out.push(
-                            fields
-                                .iter()
-                                .filter_map(|f| lookup_value(&rec, f).map(|v| (f.clone(), v)))
-                                .collect(),
-                        );
-                    }
-                }
-                Ok(out)
-            })?
+            let touched: Vec<&str> = ids
+                .iter()
+                .map(String::as_str)
+                .chain(removes.iter().map(|(id, _)| id.as_str()))
+                .collect();
+            self.store.read(|r| r.lookups_of(&object, &touched, &self.tracked_fields))?
         };
 
         // A record already kept out of scope for its pending changes stays as it is; the
@@ -153,20 +165,24 @@ impl<'a> ObjectRun<'a> {
         // upsert sets every column, touching every index of the object per record. An
         // upsert that sets only the columns that changed (store::records) and a profile of
         // this step with 1M stored would settle it.
-        let records: Vec<Record> = stores.iter().map(|(r, _)| r.clone()).collect();
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
-        let (upserted, removed) = self.store.write(|tx| {
+        let write = |tx: &mut store::WriteTx<'_>| {
             let upserted = tx.upsert_records(&object, &records)?;
             let removed = tx.delete_records(&object, &remove_ids)?;
             if let Some(cursor) = cursor {
                 tx.set_cursor(cursor)?;
             }
             Ok((upserted, removed))
-        })?;
+        };
+        let (upserted, removed) = if self.flush_each {
+            self.store.write(write)?
+        } else {
+            self.store.write_unflushed(write)?
+        };
 
         // Count, then note what other objects' scope needs to know.
         let inserted: BTreeSet<&String> = upserted.inserted.iter().collect();
-        for ((record, kind), id) in stores.iter().zip(&ids) {
+        for ((record, kind), id) in records.iter().zip(&kinds).zip(&ids) {
             let arrived = inserted.contains(id);
             let action = match (kind, arrived) {
                 (_, false) => {
@@ -182,9 +198,10 @@ impl<'a> ObjectRun<'a> {
                     RecordChangeKind::New
                 }
             };
-            let name = display_name(record);
-            self.note_record(id, name, action);
-            if arrived {
+            if self.has_report_room() {
+                self.note_record(id, display_name(record), action);
+            }
+            if arrived && keep_links {
                 self.changes.arrived.insert(id.clone());
             }
             trace!(object = %object, arrived, "record stored");
@@ -207,14 +224,19 @@ impl<'a> ObjectRun<'a> {
                 }
             };
             self.note_record(id, removed_names.get(id).cloned().flatten(), action);
-            self.changes.removed.insert(id.clone());
+            if keep_links {
+                self.changes.removed.insert(id.clone());
+            }
         }
-        for map in before {
+        if !keep_links {
+            return Ok(());
+        }
+        for map in before.into_values() {
             for (field, value) in map {
                 self.changes.lookup_values.entry(field).or_default().insert(value);
             }
         }
-        for (record, _) in &stores {
+        for record in &records {
             for field in &self.tracked_fields {
                 if let Some(v) = lookup_value(record, field) {
                     self.changes.lookup_values.entry(field.clone()).or_default().insert(v);
@@ -222,6 +244,11 @@ impl<'a> ObjectRun<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether history can list another record change of this run.
+    fn has_report_room(&self) -> bool {
+        self.changes.records.len() < MAX_REPORT_RECORDS
     }
 
     /// Lists one record change for history, up to [`MAX_REPORT_RECORDS`].

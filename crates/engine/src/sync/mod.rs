@@ -9,6 +9,7 @@ pub mod batch;
 pub mod decide;
 pub(crate) mod delta;
 pub(crate) mod evaluate;
+mod lookahead;
 pub(crate) mod prefetch;
 pub(crate) mod prime;
 mod reconcile;
@@ -21,6 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use delta::delta_object;
+pub(crate) use evaluate::LinkNotes;
 pub(crate) use prime::prime_object;
 pub(crate) use reconcile::{ReconcileMode, reconcile_object};
 
@@ -244,6 +246,11 @@ pub enum SyncError {
         /// What is missing or malformed.
         reason: String,
     },
+    /// Occurs when the task reading query pages ahead stopped before the last page (it
+    /// panicked, or the runtime is shutting down); a later run resumes from what the store
+    /// committed.
+    #[error("the query page reader stopped before the last page")]
+    PageReaderStopped,
     /// Occurs when the session has no user id, so `:user` cannot be bound.
     #[error("the session does not say which user is logged in")]
     NoUser,
@@ -256,6 +263,7 @@ impl SyncError {
             SyncError::Remote(e) => e.is_transient(),
             SyncError::Store(e) => e.is_transient(),
             SyncError::Upload(e) => e.is_transient(),
+            SyncError::PageReaderStopped => true,
             _ => false,
         }
     }

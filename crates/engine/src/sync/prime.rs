@@ -1,20 +1,24 @@
 //! Priming: the first full read of one object's scope into the store, resumable from the
 //! last page committed.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Duration, Utc};
+use salesforce::wire::Record;
 use store::SyncCursor;
 use store::values::{format_datetime, parse_datetime};
 use tracing::{debug, info};
 
 use super::decide::{
-    IDS_PER_QUERY, PrimePhase, PrimeState, StoreKind, UPDATED_REACH, replication_window,
+    IDS_PER_QUERY, PAGE_SIZE, PrimePhase, PrimeState, StoreKind, UPDATED_REACH, replication_window,
 };
-use super::evaluate::{ObjectRun, RunChanges, merge_changes};
-use super::remote::{fetch_all, held_ids, held_lookup_values, record_id, record_stamp};
+use super::evaluate::{LinkNotes, ObjectRun, RunChanges, merge_changes};
+use super::lookahead::PageFeed;
+use super::remote::{held_ids, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{Cursor, HeldLink, ObjectScope, StampBound};
+
+/// Queries for held links read at once: each is small (one id list), so several in flight
+/// keep the org busy while pages are stored.
+const HELD_QUERIES_IN_FLIGHT: usize = 3;
 
 /// The object's priming state, from its cursor row.
 pub(crate) fn prime_state(cursor: Option<&SyncCursor>) -> Option<PrimeState> {
@@ -45,6 +49,16 @@ fn cursor_row(
     }
 }
 
+/// Stores one page of new records with the cursor row that covers them, in one transaction.
+fn store_page(
+    object_run: &mut ObjectRun<'_>,
+    records: Vec<Record>,
+    row: &SyncCursor,
+) -> Result<(), SyncError> {
+    let stores = records.into_iter().map(|r| (r, StoreKind::New)).collect();
+    object_run.apply(stores, Vec::new(), Some(row))
+}
+
 /// The point up to which the server says every change is committed, asked just now.
 /// Objects without a replication log fall back to the engine's clock less the overlap.
 pub(crate) async fn latest_covered(
@@ -72,10 +86,13 @@ pub(crate) async fn latest_covered(
 }
 
 /// Primes `scope`'s object unless it is primed already; resumes an interrupted priming.
+/// `link_notes` says whether `run` learns which records arrived, for objects evaluated
+/// after this one in the same run.
 pub(crate) async fn prime_object(
     ctx: &Ctx<'_>,
     scope: &ObjectScope,
     run: &mut RunChanges,
+    link_notes: LinkNotes,
     progress: &mut (dyn FnMut(SyncEvent) + Send),
 ) -> Result<ObjectCounts, SyncError> {
     let (client, store, clock) = (ctx.client, ctx.store, ctx.clock);
@@ -110,25 +127,28 @@ pub(crate) async fn prime_object(
     };
     progress(SyncEvent::ObjectStarted { object: object.clone(), total: state.total });
     let mut object_run = ObjectRun::new(client, store, ctx.plan, scope);
+    // Pages can be read again; the commit that marks the object primed flushes them all.
+    object_run.flush_each = false;
+    object_run.link_notes = link_notes;
     let limit_left = |done: u64| scope.max_records.map(|m| m.saturating_sub(done));
 
-    // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction.
+    // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction;
+    // the next page is fetched while this one is stored.
     if state.phase == PrimePhase::Server {
         let bound = position.clone().map(StampBound::After);
         if limit_left(state.done) != Some(0)
             && let Some(soql) = scope.page_query(bound.as_ref(), limit_left(state.done))
         {
-            let mut pager = client.query_pages(&soql, ctx.options.page_size);
-            while let Some(page) = pager.next_page().await? {
-                let Some(last) = page.records.last() else { continue };
+            let mut feed = PageFeed::start(client, vec![soql], ctx.options.page_size, 1);
+            while let Some(records) = feed.next().await? {
+                let Some(last) = records.last() else { continue };
                 position = Some(Cursor {
                     stamp: record_stamp(&object, last)?,
                     id: record_id(&object, last)?,
                 });
-                state.done += page.records.len() as u64;
+                state.done += records.len() as u64;
                 let row = cursor_row(&object, &state, position.as_ref(), clock.now());
-                let stores = page.records.into_iter().map(|r| (r, StoreKind::New)).collect();
-                object_run.apply(stores, Vec::new(), Some(&row))?;
+                store_page(&mut object_run, records, &row)?;
                 progress(SyncEvent::Progress {
                     object: object.clone(),
                     done: state.done,
@@ -141,33 +161,43 @@ pub(crate) async fn prime_object(
 
     // Records that held links bring in: targets of held lookups, children of held parents.
     for (link, filter) in scope.held_rules() {
+        if limit_left(state.done) == Some(0) {
+            // FIXME: max_records cuts priming short without telling the user which
+            // records are missing; a per-object "truncated" flag in history would.
+            break;
+        }
         let (field, values) = match link {
             HeldLink::LookupTarget { from, field } => {
                 let held = held_ids(store, &object)?;
-                let wanted: BTreeSet<String> =
-                    held_lookup_values(store, from, field)?.difference(&held).cloned().collect();
+                let targets = store.read(|r| r.lookup_values(from, field))?;
+                let wanted: Vec<String> = targets.difference(&held).cloned().collect();
                 debug!(object = %object, from = %from, targets = wanted.len(), "priming lookup targets");
                 ("Id", wanted)
             }
-            HeldLink::ChildOf { from, field } => (field.as_str(), held_ids(store, from)?),
-        };
-        let values: Vec<String> = values.into_iter().collect();
-        for chunk in values.chunks(IDS_PER_QUERY) {
-            if limit_left(state.done) == Some(0) {
-                // FIXME: max_records cuts priming short without telling the user which
-                // records are missing; a per-object "truncated" flag in history would.
-                break;
+            HeldLink::ChildOf { from, field } => {
+                (field.as_str(), held_ids(store, from)?.into_iter().collect())
             }
-            let records = fetch_all(client, &scope.by_parents_query(field, chunk, filter)).await?;
+        };
+        let queries: Vec<String> = values
+            .chunks(IDS_PER_QUERY)
+            .map(|chunk| scope.by_parents_query(field, chunk, filter))
+            .collect();
+        let mut feed = PageFeed::start(client, queries, PAGE_SIZE, HELD_QUERIES_IN_FLIGHT);
+        while let Some(records) = feed.next().await? {
+            if records.is_empty() {
+                continue;
+            }
             state.done += records.len() as u64;
             let row = cursor_row(&object, &state, None, clock.now());
-            let stores = records.into_iter().map(|r| (r, StoreKind::New)).collect();
-            object_run.apply(stores, Vec::new(), Some(&row))?;
+            store_page(&mut object_run, records, &row)?;
             progress(SyncEvent::Progress {
                 object: object.clone(),
                 done: state.done,
                 total: state.total,
             });
+            if limit_left(state.done) == Some(0) {
+                break;
+            }
         }
     }
 

@@ -49,7 +49,7 @@ use crate::records::Record;
 
 pub(crate) use download::merge_download;
 pub(crate) use edit::record_edit;
-pub(crate) use queue::{counts, for_record, get, list, set_external_id_value};
+pub(crate) use queue::{any_for_object, counts, for_record, get, list, set_external_id_value};
 pub(crate) use recreate::recreate;
 pub(crate) use remap::remap_id;
 pub(crate) use upload::{

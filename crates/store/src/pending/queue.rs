@@ -70,12 +70,18 @@ pub(crate) fn for_record(
     record_id: &str,
 ) -> Result<Option<PendingChange>, StoreError> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM _pending_changes WHERE object = ?1 AND record_id = ?2"),
-            [object, record_id],
-            from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM _pending_changes WHERE object = ?1 AND record_id = ?2"
+        ))?
+        .query_row([object, record_id], from_row)
         .optional()?)
+}
+
+/// Whether any change is queued for a record of `object`.
+pub(crate) fn any_for_object(conn: &Connection, object: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM _pending_changes WHERE object = ?1)")?
+        .query_row([object], |r| r.get(0))?)
 }
 
 /// Pending changes in queue order.

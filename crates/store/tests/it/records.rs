@@ -171,3 +171,35 @@ fn scope_flags_are_kept_per_row() {
     let flags = fx.store.read(|r| r.record_flags("Account", &account_id(1))).unwrap().unwrap();
     assert_eq!(flags.scope_flags, 0b101);
 }
+
+#[test]
+fn lookup_values_are_read_in_bulk_without_local_or_deleted_records() {
+    let fx = Fixture::new();
+    let contact = |n: u64, account: u64| {
+        rec(
+            json!({"Id": contact_id(n), "LastName": format!("C{n}"), "AccountId": account_id(account)}),
+        )
+    };
+    let contacts = [contact(1, 1), contact(2, 1), contact(3, 2), contact(4, 3)];
+    fx.store.write(|tx| tx.upsert_records("Contact", &contacts)).unwrap();
+    fx.store
+        .write(|tx| {
+            let local = rec(json!({"LastName": "Local", "AccountId": account_id(9)}));
+            tx.record_edit("Contact", None, ChangeOp::Create, &local, t(0))?;
+            tx.record_edit("Contact", Some(&contact_id(4)), ChangeOp::Delete, &rec(json!({})), t(0))
+        })
+        .unwrap();
+
+    let values = fx.store.read(|r| r.lookup_values("Contact", "accountid")).unwrap();
+    assert_eq!(values.into_iter().collect::<Vec<_>>(), vec![account_id(1), account_id(2)]);
+    assert!(fx.store.read(|r| r.lookup_values("Contact", "NoSuchField")).unwrap().is_empty());
+
+    let ids = [contact_id(1), contact_id(3), contact_id(4), contact_id(8)];
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let fields = vec!["AccountId".to_string(), "NoSuchField".to_string()];
+    let lookups = fx.store.read(|r| r.lookups_of("Contact", &ids, &fields)).unwrap();
+    assert_eq!(lookups.len(), 2, "deleted and absent records have no lookups: {lookups:?}");
+    assert_eq!(lookups[&contact_id(1)]["AccountId"], account_id(1));
+    assert_eq!(lookups[&contact_id(3)]["AccountId"], account_id(2));
+    assert!(!lookups[&contact_id(3)].contains_key("NoSuchField"));
+}
