@@ -359,8 +359,13 @@ pub fn more_page(ctx: &Ctx<'_>, locator: &str) -> Result<Page, ApiError> {
         api_version: ctx.version.to_string(),
         include_deleted: plan.include_deleted,
     };
-    let text = plan.query.to_string();
-    let compiled = soql::compile(&plan.query, &catalog, &opts).map_err(soql_error(&text))?;
+    // The page's ids met the query's filter when it ran (a cursor is a snapshot of the
+    // result), so the filter is not evaluated again: a semi-join would otherwise be run
+    // once per page, making a long result cost the square of its length.
+    let mut page_query = plan.query.clone();
+    page_query.where_clause = None;
+    let text = page_query.to_string();
+    let compiled = soql::compile(&page_query, &catalog, &opts).map_err(soql_error(&text))?;
     let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
     let page = write_page(ctx, &compiled, &rows, total, end, Some(id))?;
     if end >= total {
