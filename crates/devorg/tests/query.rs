@@ -234,3 +234,51 @@ async fn a_user_keeps_ten_cursors_and_other_users_cursors_do_not_evict_them() {
         assert_eq!(t2.get(next).await.0, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn a_semi_join_result_pages_through_every_record_once() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let accounts: Vec<Value> = (0..250)
+        .map(|i| json!({"attributes": {"type": "Account"}, "Name": format!("S{i:03}")}))
+        .collect();
+    let mut ids = Vec::new();
+    for chunk in accounts.chunks(200) {
+        let (status, body) =
+            t1.post("/composite/sobjects", json!({"allOrNone": true, "records": chunk})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        ids.extend(body.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()));
+    }
+    // Every account but the first ten has a contact.
+    let contacts: Vec<Value> = ids[10..]
+        .iter()
+        .map(|id| json!({"attributes": {"type": "Contact"}, "LastName": "C", "AccountId": id}))
+        .collect();
+    for chunk in contacts.chunks(200) {
+        let (status, body) =
+            t1.post("/composite/sobjects", json!({"allOrNone": true, "records": chunk})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let soql = "SELECT Id, Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact) AND Name LIKE 'S%' ORDER BY Name";
+    let resp = t1
+        .http
+        .get(t1.url("/query"))
+        .query(&[("q", soql)])
+        .header("Sforce-Query-Options", "batchSize=200")
+        .bearer_auth(&t1.token)
+        .send()
+        .await
+        .unwrap();
+    let first: Value = resp.json().await.unwrap();
+    assert_eq!(first["totalSize"], 240, "{first}");
+    let second = t1.get(first["nextRecordsUrl"].as_str().unwrap()).await.1;
+    assert_eq!(second["done"], true);
+    let names: Vec<String> = [&first, &second]
+        .iter()
+        .flat_map(|p| p["records"].as_array().unwrap().iter())
+        .map(|r| r["Name"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (10..250).map(|i| format!("S{i:03}")).collect();
+    assert_eq!(names, expected);
+}
