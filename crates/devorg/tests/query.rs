@@ -19,6 +19,20 @@ async fn q(api: &Api, soql: &str) -> (StatusCode, Value) {
     (status, resp.json().await.unwrap())
 }
 
+/// The first page of `soql` with pages of 200 records (`Sforce-Query-Options`).
+async fn q200(api: &Api, soql: &str) -> Value {
+    let resp = api
+        .http
+        .get(api.url("/query"))
+        .query(&[("q", soql)])
+        .header("Sforce-Query-Options", "batchSize=200")
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn query_returns_records_with_parents_and_children() {
     let org = start().await;
@@ -85,16 +99,7 @@ async fn pages_follow_next_records_url_and_batch_size() {
             api.post("/composite/sobjects", json!({"allOrNone": true, "records": chunk})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let resp = api
-        .http
-        .get(api.url("/query/"))
-        .query(&[("q", "SELECT Name FROM Account ORDER BY Name")])
-        .header("Sforce-Query-Options", "batchSize=200")
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    let first: Value = resp.json().await.unwrap();
+    let first = q200(&api, "SELECT Name FROM Account ORDER BY Name").await;
     assert_eq!(first["totalSize"], 250);
     assert_eq!(first["done"], false);
     assert_eq!(first["records"].as_array().unwrap().len(), 200);
@@ -137,16 +142,7 @@ async fn later_pages_keep_parents_children_limit_and_sharing() {
     t2.create("Account", json!({"Name": "B999"})).await;
 
     let soql = "SELECT Name, Parent.Name, (SELECT LastName FROM Contacts) FROM Account WHERE Name LIKE 'B%' ORDER BY Name DESC LIMIT 250 OFFSET 5";
-    let resp = t1
-        .http
-        .get(t1.url("/query"))
-        .query(&[("q", soql)])
-        .header("Sforce-Query-Options", "batchSize=200")
-        .bearer_auth(&t1.token)
-        .send()
-        .await
-        .unwrap();
-    let first: Value = resp.json().await.unwrap();
+    let first = q200(&t1, soql).await;
     assert_eq!(first["totalSize"], 250, "{first}");
     // Names B199 (x2) ... the 60 duplicates sort in; check order and content instead.
     let page2 = t1.get(first["nextRecordsUrl"].as_str().unwrap()).await.1;
@@ -187,16 +183,7 @@ async fn later_pages_keep_parents_children_limit_and_sharing() {
 
 /// Opens a 250-row query with 200-row pages as `api`'s user; returns its `nextRecordsUrl`.
 async fn open_cursor(api: &Api) -> String {
-    let resp = api
-        .http
-        .get(api.url("/query"))
-        .query(&[("q", "SELECT Name FROM Account")])
-        .header("Sforce-Query-Options", "batchSize=200")
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    let first: Value = resp.json().await.unwrap();
+    let first = q200(api, "SELECT Name FROM Account").await;
     first["nextRecordsUrl"].as_str().expect("a second page").to_string()
 }
 
@@ -261,16 +248,7 @@ async fn a_semi_join_result_pages_through_every_record_once() {
     }
 
     let soql = "SELECT Id, Name FROM Account WHERE Id IN (SELECT AccountId FROM Contact) AND Name LIKE 'S%' ORDER BY Name";
-    let resp = t1
-        .http
-        .get(t1.url("/query"))
-        .query(&[("q", soql)])
-        .header("Sforce-Query-Options", "batchSize=200")
-        .bearer_auth(&t1.token)
-        .send()
-        .await
-        .unwrap();
-    let first: Value = resp.json().await.unwrap();
+    let first = q200(&t1, soql).await;
     assert_eq!(first["totalSize"], 240, "{first}");
     let second = t1.get(first["nextRecordsUrl"].as_str().unwrap()).await.1;
     assert_eq!(second["done"], true);

@@ -1,7 +1,7 @@
 //! Keeping the store's schedule in step with the profile, and recording finished syncs.
 
 use chrono::{DateTime, Utc};
-use store::{ScheduleEntry, Store, StoreError};
+use store::{ScheduleEntry, Store, StoreError, WriteTx};
 use tracing::debug;
 
 use crate::profile::Profile;
@@ -40,15 +40,7 @@ pub fn record_completion(
     objects: &[String],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    if objects.is_empty() {
-        return Ok(());
-    }
-    store.write(|tx| {
-        for object in objects {
-            tx.record_scheduled_sync(object, at)?;
-        }
-        Ok(())
-    })
+    for_each(store, objects, |tx, object| tx.record_scheduled_sync(object, at))
 }
 
 /// How long after a failed sync (one that was not the network's) its objects are due
@@ -64,15 +56,19 @@ pub fn record_failure(
     objects: &[String],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    for_each(store, objects, |tx, object| tx.record_failed_sync(object, at, FAILED_SYNC_RETRY_SECS))
+}
+
+/// Applies `f` to each of `objects` in one write transaction (none for an empty list).
+fn for_each(
+    store: &Store,
+    objects: &[String],
+    mut f: impl FnMut(&mut WriteTx<'_>, &str) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     if objects.is_empty() {
         return Ok(());
     }
-    store.write(|tx| {
-        for object in objects {
-            tx.record_failed_sync(object, at, FAILED_SYNC_RETRY_SECS)?;
-        }
-        Ok(())
-    })
+    store.write(|tx| objects.iter().try_for_each(|object| f(tx, object)))
 }
 
 /// The stored schedule, the next due first.
