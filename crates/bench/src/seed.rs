@@ -40,7 +40,9 @@ pub fn seed(org: &RunningOrg, records: u64, seed_value: u64) -> Result<Seeded> {
     let admin = org.admin();
     let tech = admin.user_id(TECH).context("the technician user exists")?;
     let now = org.clock().now();
-    admin.with_db(|conn| write_all(conn, &tech, now, records, seed_value))
+    let seeded = admin.with_db(|conn| write_all(conn, &tech, now, records, seed_value))?;
+    admin.analyze().map_err(|e| anyhow::anyhow!("planner statistics: {e:?}"))?;
+    Ok(seeded)
 }
 
 /// Builds one row at a time and inserts it with a prepared statement per object.

@@ -36,6 +36,13 @@ impl Admin {
         db::find_user(&self.org.db(), username).ok().flatten().map(|(id, _)| id)
     }
 
+    /// Refreshes the query planner's statistics after a bulk load, so that a query with a
+    /// selective `SystemModstamp` range (every delta sync's) reads the stamp index instead
+    /// of a lookup index that matches a whole technician's records.
+    pub fn analyze(&self) -> Result<(), ApiError> {
+        crate::db::analyze(&self.org.db()).map_err(|e| ApiError::internal(&e))
+    }
+
     /// Runs `f` on the database (for tools that seed or inspect data directly).
     pub fn with_db<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.org.db())

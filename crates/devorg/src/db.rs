@@ -98,6 +98,12 @@ fn create_object_table(conn: &Connection, obj: &ObjectDef) -> rusqlite::Result<(
     Ok(())
 }
 
+/// Gathers the planner's statistics (`sqlite_stat1`, and `sqlite_stat4` samples of every
+/// index, so that a range bound by a parameter is costed by its actual value).
+pub fn analyze(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("ANALYZE")
+}
+
 /// A value from `_meta`.
 pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT value FROM _meta WHERE key = ?1", [key], |r| r.get(0)).optional()

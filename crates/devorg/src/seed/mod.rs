@@ -125,6 +125,7 @@ fn seed_in_transaction(conn: &Connection, opts: &SeedOptions) -> Result<SeedRepo
     }
     let counts = w.finish()?;
     tx.commit()?;
+    crate::db::analyze(conn)?;
     let report = SeedReport { counts, technicians };
     tracing::info!(
         records = report.total(),
