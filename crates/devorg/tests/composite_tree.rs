@@ -8,17 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn count(api: &Api, soql: &str) -> u64 {
-    let resp = api
-        .http
-        .get(api.url("/query"))
-        .query(&[("q", soql)])
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: Value = resp.json().await.unwrap();
-    body["totalSize"].as_u64().unwrap()
+    api.query(soql).await["totalSize"].as_u64().unwrap()
 }
 
 fn id_of<'a>(body: &'a Value, reference: &str) -> &'a str {

@@ -93,16 +93,7 @@ async fn a_seed_writes_exactly_the_records_asked_for_with_real_ids() {
 
 async fn count_where(api: &Api, object: &str, condition: &str) -> u64 {
     let soql = format!("SELECT COUNT() FROM {object} WHERE {condition}");
-    let resp = api
-        .http
-        .get(api.url("/query"))
-        .query(&[("q", soql)])
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json::<Value>().await.unwrap()["totalSize"].as_u64().unwrap()
+    api.query(&soql).await["totalSize"].as_u64().unwrap()
 }
 
 #[tokio::test]

@@ -8,16 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn q(api: &Api, soql: &str) -> Value {
-    let resp = api
-        .http
-        .get(api.url("/query"))
-        .query(&[("q", soql)])
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json().await.unwrap()
+    api.query(soql).await
 }
 
 #[tokio::test]

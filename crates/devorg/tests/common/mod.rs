@@ -109,6 +109,20 @@ impl Api {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// Runs a SOQL query (its first page), failing the test unless it answers 200.
+    pub async fn query(&self, soql: &str) -> Value {
+        let resp = self
+            .http
+            .get(self.url("/query"))
+            .query(&[("q", soql)])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+
     /// Creates a record and returns its id, failing the test on error.
     pub async fn create(&self, object: &str, body: Value) -> String {
         let (status, json) = self.post(&format!("/sobjects/{object}"), body).await;
