@@ -74,14 +74,14 @@ fn create_object_table(conn: &Connection, obj: &ObjectDef) -> rusqlite::Result<(
 
     // Lookups compare exactly and text without case (as queries and external-id matches
     // do), so each index takes the collation its comparisons use.
-    let mut indexed: Vec<(&str, bool)> = vec![("SystemModstamp", false)];
+    let mut indexed: Vec<(&str, &str)> = vec![("SystemModstamp", "")];
     for f in &obj.fields {
         if f.field_type == soql::schema::FieldType::Reference || f.external_id {
-            indexed.push((&f.name, f.field_type.compares_without_case()));
+            indexed.push((&f.name, f.field_type.index_collation()));
         }
     }
-    for (col, nocase) in indexed {
-        let (suffix, collation) = if nocase { ("_nocase", " COLLATE NOCASE") } else { ("", "") };
+    for (col, collation) in indexed {
+        let suffix = if collation.is_empty() { "" } else { "_nocase" };
         conn.execute_batch(&format!(
             "CREATE INDEX IF NOT EXISTS \"{0}_{1}{suffix}\" ON \"{0}\" (\"{1}\"{collation})",
             obj.name, col

@@ -5,21 +5,9 @@ mod common;
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Utc};
 use common::*;
-use devorg::{Clock, Config, DevOrg, RunningOrg};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-}
-
-async fn pinned_org(t: &str) -> RunningOrg {
-    let clock = Clock::default();
-    clock.set(at(t));
-    DevOrg::start_with_clock(Config::default(), clock).await.unwrap()
-}
 
 async fn window(
     api: &Api,

@@ -36,6 +36,12 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The collation clause an index on a field of this type needs (`" COLLATE NOCASE"`
+    /// or nothing), per [`FieldType::compares_without_case`].
+    pub fn index_collation(self) -> &'static str {
+        if self.compares_without_case() { " COLLATE NOCASE" } else { "" }
+    }
+
     /// Whether filters on a field of this type compare without letter case (`COLLATE
     /// NOCASE`), as SOQL does for text. Ids and lookups compare exactly: their literals are
     /// put in canonical 18-character form first. An index on such a field must use the same

@@ -74,11 +74,9 @@ pub(crate) fn values_among(
     field: &str,
     values: &[String],
 ) -> Result<BTreeSet<String>, StoreError> {
-    let (table, column) = column(catalog, object, field)?;
-    let head = format!(
-        "SELECT DISTINCT \"{column}\", NULL FROM \"{table}\" WHERE {SERVER_ROWS} AND \"{column}\" IN"
-    );
-    Ok(select_in(conn, &head, values)?.into_iter().map(|(v, _)| v).collect())
+    server_rows_where_in(conn, catalog, object, field, values, |column| {
+        format!("DISTINCT \"{column}\"")
+    })
 }
 
 /// The ids of `object`'s server rows (not created or deleted locally) whose `field` holds
@@ -90,10 +88,25 @@ pub(crate) fn ids_referencing(
     field: &str,
     values: &[String],
 ) -> Result<BTreeSet<String>, StoreError> {
+    server_rows_where_in(conn, catalog, object, field, values, |_| "\"Id\"".to_string())
+}
+
+/// One column (`select`, given the filtered column's name) of `object`'s server rows whose
+/// `field` holds one of `values`.
+fn server_rows_where_in(
+    conn: &Connection,
+    catalog: &ObjectCatalog,
+    object: &str,
+    field: &str,
+    values: &[String],
+    select: impl FnOnce(&str) -> String,
+) -> Result<BTreeSet<String>, StoreError> {
     let (table, column) = column(catalog, object, field)?;
-    let head =
-        format!("SELECT \"Id\", NULL FROM \"{table}\" WHERE {SERVER_ROWS} AND \"{column}\" IN");
-    Ok(select_in(conn, &head, values)?.into_iter().map(|(id, _)| id).collect())
+    let head = format!(
+        "SELECT {}, NULL FROM \"{table}\" WHERE {SERVER_ROWS} AND \"{column}\" IN",
+        select(column)
+    );
+    Ok(select_in(conn, &head, values)?.into_iter().map(|(v, _)| v).collect())
 }
 
 /// For each of `ids` with a visible row, the text of its `field` (`None` when empty).

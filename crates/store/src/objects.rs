@@ -137,8 +137,8 @@ pub(crate) fn ensure_object(
     for field in &to_index {
         // Filters compare text fields without case (ids and lookups exactly), so a text
         // field's index must use the same collation for SQLite to use it.
-        let nocase = schema.field(field).is_some_and(|f| f.field_type.compares_without_case());
-        let (suffix, collation) = if nocase { ("_nocase", " COLLATE NOCASE") } else { ("", "") };
+        let collation = schema.field(field).map_or("", |f| f.field_type.index_collation());
+        let suffix = if collation.is_empty() { "" } else { "_nocase" };
         conn.execute_batch(&format!(
             "CREATE INDEX IF NOT EXISTS \"_idx_{table}_{field}{suffix}\" \
              ON \"{table}\" (\"{field}\"{collation})"

@@ -131,6 +131,18 @@ impl Api {
     }
 }
 
+/// An instant written in RFC 3339.
+pub fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc)
+}
+
+/// An org whose clock stands at `t` until a test moves it.
+pub async fn pinned_org(t: &str) -> RunningOrg {
+    let clock = devorg::Clock::default();
+    clock.set(at(t));
+    DevOrg::start_with_clock(Config::default(), clock).await.unwrap()
+}
+
 /// The `errorCode` of the first error in a resource-error body.
 pub fn error_code(body: &Value) -> &str {
     body[0]["errorCode"].as_str().unwrap_or("")

@@ -109,11 +109,7 @@ pub(crate) fn held_targets<'i>(
     field: &str,
     targets: impl IntoIterator<Item = &'i String>,
 ) -> Result<BTreeSet<String>, SyncError> {
-    let targets: Vec<String> = targets.into_iter().cloned().collect();
-    if targets.is_empty() {
-        return Ok(BTreeSet::new());
-    }
-    Ok(store.read(|r| r.values_among(object, field, &targets))?)
+    batch_read(store, targets, |r, targets| r.values_among(object, field, targets))
 }
 
 /// The held records of `object` whose lookup `field` points to one of `parents`.
@@ -123,11 +119,20 @@ pub(crate) fn held_children<'i>(
     field: &str,
     parents: impl IntoIterator<Item = &'i String>,
 ) -> Result<BTreeSet<String>, SyncError> {
-    let parents: Vec<String> = parents.into_iter().cloned().collect();
-    if parents.is_empty() {
+    batch_read(store, parents, |r, parents| r.ids_referencing(object, field, parents))
+}
+
+/// Runs one batched store lookup over `values`, reading nothing when there are none.
+fn batch_read<'i>(
+    store: &Store,
+    values: impl IntoIterator<Item = &'i String>,
+    lookup: impl FnOnce(&store::Reader<'_>, &[String]) -> Result<BTreeSet<String>, store::StoreError>,
+) -> Result<BTreeSet<String>, SyncError> {
+    let values: Vec<String> = values.into_iter().cloned().collect();
+    if values.is_empty() {
         return Ok(BTreeSet::new());
     }
-    Ok(store.read(|r| r.ids_referencing(object, field, &parents))?)
+    Ok(store.read(|r| lookup(r, &values))?)
 }
 
 /// For each held record of `object`, the values of `fields` that are ids.

@@ -90,19 +90,23 @@ pub(crate) fn check_relative(
     }
 }
 
+/// The letters of an 18-character id's suffix: each encodes which of five characters of
+/// the 15-character id are upper case.
+const ID_SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+
 /// The canonical 18-character form of a record id typed in either form: a 15-character id
 /// gets its suffix; an 18-character one gets the letter case its suffix encodes (so
 /// `001XX000003DHPHAA4` typed in lower case still names the record). `None` for anything
 /// that is not an id.
 pub(crate) fn canonical_id(id: &str) -> Option<String> {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
     match id.len() {
         15 => id18(id),
         18 if id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
             let (base, suffix) = id.split_at(15);
             let mut cased = String::with_capacity(15);
             for (chunk, flag) in base.as_bytes().chunks(5).zip(suffix.bytes()) {
-                let bits = ALPHABET.iter().position(|a| *a == flag.to_ascii_uppercase())?;
+                let bits =
+                    ID_SUFFIX_ALPHABET.iter().position(|a| *a == flag.to_ascii_uppercase())?;
                 for (j, b) in chunk.iter().enumerate() {
                     let upper = bits & (1 << j) != 0;
                     if upper && !b.is_ascii_alphabetic() {
@@ -123,7 +127,6 @@ pub(crate) fn id18(id: &str) -> Option<String> {
     if id.len() != 15 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
     let bytes = id.as_bytes();
     let mut out = id.to_string();
     for chunk in bytes.chunks(5) {
@@ -132,7 +135,7 @@ pub(crate) fn id18(id: &str) -> Option<String> {
             .enumerate()
             .filter(|(_, b)| b.is_ascii_uppercase())
             .fold(0usize, |acc, (j, _)| acc | (1 << j));
-        out.push(char::from(ALPHABET[bits]));
+        out.push(char::from(ID_SUFFIX_ALPHABET[bits]));
     }
     Some(out)
 }
