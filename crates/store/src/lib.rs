@@ -120,6 +120,7 @@ mod query;
 pub mod records;
 pub mod schedule;
 mod tx;
+mod upsert;
 pub mod values;
 
 pub use cursor::SyncCursor;

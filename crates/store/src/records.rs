@@ -1,7 +1,8 @@
-//! Records in object tables: downloads (upsert and removal) that respect local pending
-//! changes, reads, and the id-range checksum used to reconcile deletions.
+//! Records in object tables: removal of downloaded records that respects local pending
+//! changes, reads, and the id-range checksum used to reconcile deletions. Storing
+//! downloads is in [`crate::upsert`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
@@ -118,23 +119,23 @@ pub(crate) fn record_columns<'s>(
 /// An object's fields by exact name, for many records in a row: a hash look-up where
 /// [`ObjectSchema::field`] compares names one by one (case-insensitively, which stays the
 /// fallback).
-struct FieldNames<'s> {
+pub(crate) struct FieldNames<'s> {
     schema: &'s ObjectSchema,
     exact: HashMap<&'s str, &'s FieldSchema>,
 }
 
 impl<'s> FieldNames<'s> {
-    fn new(schema: &'s ObjectSchema) -> FieldNames<'s> {
+    pub(crate) fn new(schema: &'s ObjectSchema) -> FieldNames<'s> {
         FieldNames { schema, exact: schema.fields.iter().map(|f| (f.name.as_str(), f)).collect() }
     }
 
-    fn get(&self, name: &str) -> Option<&'s FieldSchema> {
+    pub(crate) fn get(&self, name: &str) -> Option<&'s FieldSchema> {
         self.exact.get(name).copied().or_else(|| self.schema.field(name))
     }
 }
 
 /// [`record_columns`], finding each field with `field`.
-fn columns_with<'s>(
+pub(crate) fn columns_with<'s>(
     schema: &'s ObjectSchema,
     record: &Record,
     field: impl Fn(&str) -> Option<&'s FieldSchema>,
@@ -153,94 +154,6 @@ fn columns_with<'s>(
         out.push((field, sql));
     }
     Ok(out)
-}
-
-/// The upsert statement for one set of columns: `?1` is the id, then one parameter per
-/// column in order. A re-download clears `_scope_left`.
-fn upsert_sql(table: &str, columns: &[&str]) -> String {
-    let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let placeholders: Vec<String> = (0..=columns.len()).map(|i| format!("?{}", i + 1)).collect();
-    let mut sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
-    sets.push("\"_scope_left\" = 0".into());
-    format!(
-        "INSERT INTO \"{table}\" (\"Id\"{}{}) VALUES ({}) ON CONFLICT (\"Id\") DO UPDATE SET {}",
-        if names.is_empty() { "" } else { ", " },
-        names.join(", "),
-        placeholders.join(", "),
-        sets.join(", ")
-    )
-}
-
-/// Which of `ids` have a row in `table`, a few statements for the whole batch.
-fn stored_ids(
-    conn: &Connection,
-    table: &str,
-    ids: &[String],
-) -> Result<HashSet<String>, StoreError> {
-    let mut stored = HashSet::new();
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let sql = format!("SELECT \"Id\" FROM \"{table}\" WHERE \"Id\" IN ({marks})");
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(chunk))?;
-        while let Some(row) = rows.next()? {
-            stored.insert(row.get(0)?);
-        }
-    }
-    Ok(stored)
-}
-
-/// Writes downloaded records, keeping the local values of fields with pending changes.
-///
-/// Built for pages of thousands: which records are stored already is read in a few
-/// statements for the batch, the pending queue is only consulted when the object has
-/// queued changes at all, and the statement text is built once per distinct column set
-/// (a page's records normally share one) and prepared once per connection.
-pub(crate) fn upsert_records(
-    conn: &Connection,
-    catalog: &ObjectCatalog,
-    object: &str,
-    records: &[Record],
-) -> Result<UpsertOutcome, StoreError> {
-    let schema = catalog.require(object)?;
-    let table = &schema.name;
-    let mut outcome = UpsertOutcome::default();
-    let has_pending = pending::any_for_object(conn, table)?;
-    let fields = FieldNames::new(schema);
-    let ids: Vec<String> =
-        records.iter().map(|record| server_id(table, record)).collect::<Result<_, _>>()?;
-    let mut stored = stored_ids(conn, table, &ids)?;
-    let (mut sql_columns, mut sql): (Option<Vec<&str>>, String) = (None, String::new());
-    for (record, id) in records.iter().zip(ids) {
-        let mut cols = columns_with(schema, record, |name| fields.get(name))?;
-
-        // A pending change protects its fields: their server values go to the change.
-        if has_pending && let Some(merge) = pending::merge_download(conn, table, &id, &cols)? {
-            cols.retain(|(field, _)| !merge.protected.contains(&field.name));
-            if !merge.kept.is_empty() || !merge.settled.is_empty() {
-                tracing::debug!(object = %table, kept = merge.kept.len(), settled = merge.settled.len(), "download merged around pending fields");
-                outcome.merged.push(MergedRecord {
-                    id: id.clone(),
-                    fields: merge.kept,
-                    settled: merge.settled,
-                });
-            }
-        }
-
-        // A record listed twice in one batch is stored, then updated.
-        let existed = !stored.insert(id.clone());
-        let columns: Vec<&str> = cols.iter().map(|(f, _)| f.name.as_str()).collect();
-        if sql_columns.as_ref() != Some(&columns) {
-            sql = upsert_sql(table, &columns);
-            sql_columns = Some(columns);
-        }
-        let values =
-            std::iter::once(SqlValue::Text(id.clone())).chain(cols.into_iter().map(|c| c.1));
-        conn.prepare_cached(&sql)?.execute(params_from_iter(values))?;
-        tracing::trace!(object = %table, existed, "record stored");
-        if existed { outcome.updated.push(id) } else { outcome.inserted.push(id) }
-    }
-    Ok(outcome)
 }
 
 /// Removes records the server no longer has in scope; records with pending changes are kept

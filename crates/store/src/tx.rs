@@ -16,6 +16,7 @@ use crate::pending::{
 };
 use crate::records::{self, IdRangeChecksum, Record, RecordFlags, RemoveOutcome, UpsertOutcome};
 use crate::schedule::{self, ScheduleEntry};
+use crate::upsert;
 use crate::{StoreError, kv, links, membership};
 
 /// Read access to a consistent state of the store.
@@ -269,7 +270,7 @@ impl<'c> WriteTx<'c> {
         object: &str,
         records: &[Record],
     ) -> Result<UpsertOutcome, StoreError> {
-        records::upsert_records(&self.tx, &self.catalog, object, records)
+        upsert::upsert_records(&self.tx, &self.catalog, object, records)
     }
 
     /// Removes records the server no longer has (or that left the sync scope). Records with

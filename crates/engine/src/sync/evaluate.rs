@@ -159,12 +159,6 @@ impl<'a> ObjectRun<'a> {
         let removes: Vec<(String, RemoveKind)> =
             removes.into_iter().filter(|(id, _)| !already_left.contains(id)).collect();
 
-        // FIXME: a delta of 100 changes takes about 2x as long with 100k or 1M stored as
-        // with 10k (an idle delta does not, and devorg answers in about 5 ms), so the time
-        // goes into storing the changes; about half of it is the fsync of each commit. Not
-        // profiled further; a likely cause is that an upsert sets every column, touching
-        // every index of the object per record. An upsert that sets only the columns that
-        // changed (store::records) and a profile of this step would settle it.
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
         let write = |tx: &mut store::WriteTx<'_>| {
             let upserted = tx.upsert_records(&object, &records)?;

@@ -68,7 +68,7 @@ pub(crate) fn remap_id(
 
     if let Some(mut record) = downloaded {
         record.insert("Id".into(), Value::String(server.clone()));
-        crate::records::upsert_records(conn, catalog, &schema.name, &[record])?;
+        crate::upsert::upsert_records(conn, catalog, &schema.name, &[record])?;
     }
 
     conn.execute(

@@ -203,3 +203,50 @@ fn lookup_values_are_read_in_bulk_without_local_or_deleted_records() {
     assert_eq!(lookups[&contact_id(3)]["AccountId"], account_id(2));
     assert!(!lookups[&contact_id(3)].contains_key("NoSuchField"));
 }
+
+/// Bytes of one WAL frame: a 4,096-byte page and its 24-byte header.
+const WAL_FRAME: u64 = 4096 + 24;
+
+fn wal_len(fx: &Fixture) -> u64 {
+    std::fs::metadata(fx.dir.path().join("store.db-wal")).map_or(0, |m| m.len())
+}
+
+#[test]
+fn a_download_writes_only_what_changed() {
+    let fx = Fixture::new();
+    let accounts: Vec<_> = (1..=300)
+        .map(|n| {
+            let mut a = account(n, &format!("Account {n}"));
+            a.insert("ParentId".into(), json!(account_id(n % 7 + 1)));
+            a
+        })
+        .collect();
+    fx.store.write(|tx| tx.upsert_records("Account", &accounts)).unwrap();
+
+    // The same records again (an overlap window) append nothing to the log.
+    let before = wal_len(&fx);
+    let out = fx.store.write(|tx| tx.upsert_records("Account", &accounts)).unwrap();
+    assert_eq!(out.updated.len(), 300);
+    assert!(out.inserted.is_empty());
+    assert_eq!(wal_len(&fx), before, "an unchanged download wrote pages");
+
+    // One unindexed field of one record: its table page, not the pages of the Industry,
+    // ParentId and SystemModstamp indexes.
+    let mut changed = accounts[150].clone();
+    changed.insert("Name".into(), json!("Renamed"));
+    let before = wal_len(&fx);
+    fx.store.write(|tx| tx.upsert_records("Account", &[changed])).unwrap();
+    let frames = (wal_len(&fx) - before) / WAL_FRAME;
+    assert!((1..=2).contains(&frames), "one changed field wrote {frames} pages");
+    let got = fx.store.read(|r| r.get_record("Account", &account_id(151))).unwrap().unwrap();
+    assert_eq!(got["Name"], json!("Renamed"));
+    assert_eq!(got["Industry"], json!("Energy"));
+    assert_eq!(got["ParentId"], json!(account_id(151 % 7 + 1)));
+
+    // A change of letter case is a change.
+    let mut cased = accounts[150].clone();
+    cased.insert("Name".into(), json!("RENAMED"));
+    fx.store.write(|tx| tx.upsert_records("Account", &[cased])).unwrap();
+    let got = fx.store.read(|r| r.get_record("Account", &account_id(151))).unwrap().unwrap();
+    assert_eq!(got["Name"], json!("RENAMED"));
+}
