@@ -60,16 +60,15 @@ fn store_page(
 }
 
 /// The point up to which the server says every change is committed, asked just now.
-/// Objects without a replication log fall back to the engine's clock less the overlap.
+/// Objects without a replication log fall back to the engine's clock (capped by the org's
+/// `Date`) less the overlap.
 pub(crate) async fn latest_covered(
     ctx: &Ctx<'_>,
     object: &str,
 ) -> Result<DateTime<Utc>, SyncError> {
     let now = ctx.clock.now();
     if !ctx.has_log(object) {
-        // FIXME: this trusts the device clock against the server's; the largest
-        // SystemModstamp read would be a server-side mark to cap it with.
-        return Ok(now - ctx.options.overlap);
+        return Ok(stamp_mark(ctx, now));
     }
     let Some(w) =
         replication_window(now - Duration::minutes(1), now, Duration::zero(), UPDATED_REACH)
@@ -80,9 +79,17 @@ pub(crate) async fn latest_covered(
         Ok(u) => Ok(u.latest_date_covered),
         Err(e) => {
             ctx.no_log_or(object, e)?;
-            Ok(now - ctx.options.overlap)
+            Ok(stamp_mark(ctx, now))
         }
     }
+}
+
+/// The mark of an object synced by stamps alone: `now` less the overlap. A device clock
+/// running ahead of the org's would put it past changes the org has not stamped yet, so
+/// the org's own clock, as its latest answer gave it, caps `now`.
+fn stamp_mark(ctx: &Ctx<'_>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let org_now = ctx.client.server_date().map_or(now, |date| date.min(now));
+    org_now - ctx.options.overlap
 }
 
 /// Primes `scope`'s object unless it is primed already; resumes an interrupted priming.

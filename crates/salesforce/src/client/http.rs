@@ -116,6 +116,9 @@ impl Client {
         if let (Some(usage), Ok(mut slot)) = (usage, self.inner.api_usage.lock()) {
             *slot = Some(usage);
         }
+        if let Some(date) = response.headers().get("date").and_then(|v| v.to_str().ok()) {
+            self.saw_server_date(date);
+        }
         let content_type = content_type(response.headers());
         let body = response.bytes().await.map_err(|e| Error::Network(e.without_url()))?.to_vec();
 
@@ -177,6 +180,26 @@ impl Client {
             callback(session);
         }
     }
+}
+
+impl Client {
+    /// Keeps the latest of the org's `Date` headers (answers can arrive out of order).
+    fn saw_server_date(&self, header: &str) {
+        let Some(date) = parse_http_date(header) else {
+            tracing::debug!("unreadable Date header ignored");
+            return;
+        };
+        if let Ok(mut slot) = self.inner.server_date.lock()
+            && slot.is_none_or(|seen| seen < date)
+        {
+            *slot = Some(date);
+        }
+    }
+}
+
+/// Reads an HTTP `Date` header (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub(crate) fn parse_http_date(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc2822(value.trim()).ok().map(|d| d.with_timezone(&chrono::Utc))
 }
 
 enum Outcome {
@@ -259,6 +282,14 @@ mod tests {
         fn any_json_shaped_error_body_is_handled(text in "[\\[\\]{}\",:a-zA-Z0-9 ]{0,80}") {
             let _ = error_from_answer("GET /x", 400, None, text.as_bytes());
         }
+    }
+
+    #[test]
+    fn date_header() {
+        let d = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(d.to_rfc3339(), "1994-11-06T08:49:37+00:00");
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date(""), None);
     }
 
     #[test]

@@ -85,6 +85,8 @@ struct Inner {
     session: RwLock<Session>,
     on_session_change: RwLock<Option<SessionCallback>>,
     api_usage: Mutex<Option<ApiUsage>>,
+    /// The latest `Date` an answer carried: the org's clock, to the second.
+    server_date: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
     /// Held while a refresh is in flight, so concurrent 401s refresh only once.
     refresh_lock: tokio::sync::Mutex<()>,
 }
@@ -116,6 +118,7 @@ impl Client {
                 session: RwLock::new(session),
                 on_session_change: RwLock::new(None),
                 api_usage: Mutex::new(None),
+                server_date: Mutex::new(None),
                 refresh_lock: tokio::sync::Mutex::new(()),
             }),
         })
@@ -151,6 +154,16 @@ impl Client {
     pub fn api_usage(&self) -> Option<ApiUsage> {
         match self.inner.api_usage.lock() {
             Ok(u) => *u,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    /// The org's clock as the latest answer's `Date` header gave it (whole seconds, so
+    /// never ahead of the org). `None` before any answer carried one. A device clock can be
+    /// off by minutes; marks the org must agree with are capped by this.
+    pub fn server_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self.inner.server_date.lock() {
+            Ok(d) => *d,
             Err(poisoned) => *poisoned.into_inner(),
         }
     }
