@@ -273,6 +273,23 @@ fn a_wrong_password_is_refused_in_one_line() {
 }
 
 #[test]
+fn a_password_login_without_the_app_secret_says_what_is_missing() {
+    let f = Fixture::new();
+    let url = f.org.url().to_owned();
+    let err = error_line(&f.fails(&[
+        "login",
+        "--url",
+        &url,
+        "--username",
+        TECH1,
+        "--password",
+        DEMO_TECH_PASSWORD,
+    ]));
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(err.contains("--client-secret"), "{err}");
+}
+
+#[test]
 fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
     let f = Fixture::new();
     f.login();

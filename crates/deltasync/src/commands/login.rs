@@ -42,7 +42,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
         let (Some(username), Some(password)) = (&args.username, &args.password) else {
             bail!("login needs --username and --password, --browser, or --jwt-key with --username");
         };
-        Device::login_password(
+        let login = Device::login_password(
             &dir,
             &args.url,
             username,
@@ -51,7 +51,16 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
             args.client_secret.clone(),
             args.profile.as_deref(),
         )
-        .await?
+        .await;
+        match login {
+            Err(e) if args.client_secret.is_none() && e.to_string().contains("invalid_client") => {
+                bail!(
+                    "{e}: a password login needs the connected app's secret \
+                     (--client-secret or DELTASYNC_CLIENT_SECRET)"
+                )
+            }
+            other => other?,
+        }
     };
 
     let saved = device.session()?;
