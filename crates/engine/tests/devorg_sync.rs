@@ -653,3 +653,27 @@ async fn a_delta_with_deletions_updates_and_a_late_commit_converges() {
         assert_eq!(c.new + c.deleted + c.left_scope + c.entered_scope, 0, "{object}: {c:?}");
     }
 }
+
+#[tokio::test]
+async fn a_device_clock_ahead_of_the_org_misses_no_change() {
+    let f = Fixture::new().await;
+    let d = seed(&f);
+    // The device's clock runs an hour ahead of the org's, and the org keeps no
+    // replication log: the sync marks come from the clocks alone.
+    f.clock.advance(Duration::hours(1));
+    let mut engine = f.engine(FIELD_SERVICE).await.unwrap();
+    engine.set_options(SyncOptions {
+        overlap: Duration::minutes(5),
+        page_size: 200,
+        replication_log: false,
+    });
+    engine.prime(&mut |_| {}).await.unwrap();
+
+    // Changed ten minutes later by the org's clock: still long before the device's.
+    f.advance(Duration::minutes(10));
+    f.update(TECH1, "ServiceAppointment", &d.sa, json!({"Subject": "Visit (moved)"}));
+    f.advance(Duration::minutes(1));
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await.unwrap();
+    assert_eq!(f.field("ServiceAppointment", &d.sa, "Subject"), json!("Visit (moved)"));
+    assert_eq!(counts(&report, "ServiceAppointment").updated, 1);
+}
