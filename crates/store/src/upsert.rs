@@ -4,7 +4,7 @@
 //! a resumed page) costs no write at all. The pages a delta dirties then follow the
 //! number of changes, not the size of the table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
@@ -34,7 +34,8 @@ pub(crate) fn upsert_records(
     let ids: Vec<String> =
         records.iter().map(|record| server_id(table, record)).collect::<Result<_, _>>()?;
     let mut stored = stored_rows(conn, schema, &ids)?;
-    let mut insert: Option<(Vec<String>, String)> = None;
+    let mut insert: Option<(Vec<&str>, String)> = None;
+    let mut inserted: HashSet<String> = HashSet::new();
     for (record, id) in records.iter().zip(ids) {
         let mut cols = columns_with(schema, record, |name| fields.get(name))?;
 
@@ -62,20 +63,22 @@ pub(crate) fn upsert_records(
             set_columns(conn, table, &id, cols, if rejoins { "\"_scope_left\" = 0" } else { "" })?;
             tracing::trace!(object = %table, changed, "stored record updated");
             outcome.updated.push(id);
+        } else if inserted.contains(&id) {
+            // Listed again in the same batch: its columns are written again.
+            set_columns(conn, table, &id, cols, "")?;
+            outcome.updated.push(id);
         } else {
-            let columns: Vec<String> = cols.iter().map(|(f, _)| f.name.clone()).collect();
+            let columns: Vec<&str> = cols.iter().map(|(f, _)| f.name.as_str()).collect();
             if insert.as_ref().is_none_or(|(c, _)| *c != columns) {
                 let sql = insert_sql(table, &columns);
                 insert = Some((columns, sql));
             }
             let sql = insert.as_ref().map_or("", |(_, sql)| sql.as_str());
-            let mut row = StoredRow::default();
-            row.remember(&cols);
             let values =
                 std::iter::once(SqlValue::Text(id.clone())).chain(cols.into_iter().map(|c| c.1));
             conn.prepare_cached(sql)?.execute(params_from_iter(values))?;
             tracing::trace!(object = %table, "record stored");
-            stored.insert(id.clone(), row);
+            inserted.insert(id.clone());
             outcome.inserted.push(id);
         }
     }
@@ -84,7 +87,7 @@ pub(crate) fn upsert_records(
 
 /// The insert statement for one set of columns: `?1` is the id, then one parameter per
 /// column.
-fn insert_sql(table: &str, columns: &[String]) -> String {
+fn insert_sql(table: &str, columns: &[&str]) -> String {
     let names: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     let placeholders: Vec<String> = (0..=columns.len()).map(|i| format!("?{}", i + 1)).collect();
     format!(
