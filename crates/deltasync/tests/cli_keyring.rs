@@ -16,8 +16,8 @@ const TECH1: &str = "tech1@field.example";
 
 /// The programs the keyring tests run, and the Debian package that brings each.
 const TOOLS: [(&str, &str); 4] = [
-    ("dbus-daemon", "dbus"),
-    ("dbus-send", "dbus"),
+    ("dbus-daemon", "dbus-daemon"),
+    ("dbus-send", "dbus-bin"),
     ("gnome-keyring-daemon", "gnome-keyring"),
     ("secret-tool", "libsecret-tools"),
 ];

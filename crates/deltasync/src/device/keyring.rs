@@ -1,5 +1,5 @@
-//! The OS keyring as the freedesktop Secret Service on the D-Bus session bus (GNOME Keyring,
-//! KWallet, KeePassXC): one item per data folder holds that folder's store key.
+//! The OS keyring as the freedesktop Secret Service on the D-Bus session bus (GNOME Keyring
+//! or another provider): one item per data folder holds that folder's store key.
 //!
 //! An item carries the attributes `service` = [`SERVICE`] and [`DATA_DIR_ATTRIBUTE`] = the
 //! data folder's canonical path, and the key as 64 hex digits; `secret-tool lookup service
