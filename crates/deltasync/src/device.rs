@@ -24,7 +24,6 @@ use tracing::{debug, info, warn};
 
 pub use error::DeviceError;
 pub use key::KeyHome;
-pub(crate) use key::load_or_create as load_or_create_key;
 pub use keyring::KeyringError;
 pub use session::{LoginMethod, SavedSession};
 pub use sync_run::{SyncRun, run_sync};
