@@ -15,8 +15,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Folder holding the local store, its key file and the sync profile
-    /// (default: ~/.local/share/deltasync).
+    /// Folder holding the local store, its key file (when there is no OS keyring) and the
+    /// sync profile (default: ~/.local/share/deltasync).
     #[arg(long, global = true, env = "DELTASYNC_HOME")]
     pub data_dir: Option<PathBuf>,
     /// Log filter, e.g. `info` or `engine=debug` (also `RUST_LOG`).

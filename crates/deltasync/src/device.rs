@@ -2,10 +2,13 @@
 //! its single-instance lock, the saved session, the sync profile, and the [`Engine`] built
 //! from them. The command line, the app and the tests all open a device through here.
 //!
-//! The folder holds `store.db` (SQLCipher), `store.key` (the store's key, mode 0600),
-//! `profile.toml` (the sync profile chosen at login) and `deltasync.lock`.
+//! The folder holds `store.db` (SQLCipher), `profile.toml` (the sync profile chosen at
+//! login) and `deltasync.lock`. The store's key is kept in the OS keyring when one answers,
+//! else in `store.key` (mode 0600) in the folder (`key`).
 
 mod error;
+mod key;
+mod keyring;
 mod session;
 mod sync_run;
 
@@ -20,6 +23,8 @@ use store::{InstanceLock, Store, StoreError, StoreKey};
 use tracing::{debug, info, warn};
 
 pub use error::DeviceError;
+pub use key::KeyHome;
+pub use keyring::KeyringError;
 pub use session::{LoginMethod, SavedSession};
 pub use sync_run::{SyncRun, run_sync};
 
@@ -29,7 +34,8 @@ pub const FIELD_SERVICE_PROFILE: &str = include_str!("../../engine/profiles/fiel
 
 /// The store file's name in the data folder.
 pub const STORE_FILE: &str = "store.db";
-/// The key file's name in the data folder.
+/// The key file's name in the data folder, where the store key is kept when there is no
+/// OS keyring.
 pub const KEY_FILE: &str = "store.key";
 /// The profile file's name in the data folder.
 pub const PROFILE_FILE: &str = "profile.toml";
@@ -61,6 +67,7 @@ pub enum Access {
 pub struct Device {
     dir: PathBuf,
     store: Arc<Store>,
+    key_home: KeyHome,
     clock: Arc<dyn Clock>,
     _lock: Option<InstanceLock>,
 }
@@ -70,6 +77,7 @@ impl std::fmt::Debug for Device {
         f.debug_struct("Device")
             .field("dir", &self.dir)
             .field("writer", &self._lock.is_some())
+            .field("key_home", &self.key_home)
             .finish_non_exhaustive()
     }
 }
@@ -87,27 +95,11 @@ fn lock(dir: &Path) -> Result<InstanceLock, DeviceError> {
     })
 }
 
-/// The store key.
-///
-/// FIXME: the key lives in `store.key` (mode 0600) next to the store; the OS keyring is not
-/// used yet. Keeping it in the keyring (Secret Service, Keychain, Credential Manager) when
-/// one is reachable, with the file as the fallback, would keep it off the disk.
-fn load_key(dir: &Path, create: bool) -> Result<StoreKey, DeviceError> {
-    let path = dir.join(KEY_FILE);
-    if create {
-        return Ok(StoreKey::load_or_create(&path)?);
-    }
-    if !path.exists() {
-        return Err(DeviceError::NotLoggedIn);
-    }
-    Ok(StoreKey::load(&path)?)
-}
-
-fn open_store(dir: &Path, key: &StoreKey) -> Result<Store, DeviceError> {
+fn open_store(dir: &Path, key: &StoreKey, home: &KeyHome) -> Result<Store, DeviceError> {
     let path = dir.join(STORE_FILE);
     Store::open(&path, key).map_err(|e| match e {
         StoreError::WrongKey { .. } => {
-            DeviceError::WrongKey { key: dir.join(KEY_FILE), store: path.clone() }
+            DeviceError::WrongKey { key: home.clone(), store: path.clone() }
         }
         StoreError::Locked { .. } => DeviceError::Locked { dir: dir.to_owned(), pid: None },
         other => DeviceError::Store(other),
@@ -125,19 +117,31 @@ impl Device {
             Access::Write => Some(lock(dir)?),
             Access::Read => None,
         };
-        let key = load_key(dir, false)?;
-        let store = Arc::new(open_store(dir, &key)?);
-        debug!(dir = %dir.display(), ?access, "device opened");
-        Ok(Device { dir: dir.to_owned(), store, clock: Arc::new(SystemClock), _lock: lock })
+        let (key, key_home) = key::load(dir)?;
+        let store = Arc::new(open_store(dir, &key, &key_home)?);
+        debug!(dir = %dir.display(), ?access, key = key_home.kind(), "device opened");
+        Ok(Device {
+            dir: dir.to_owned(),
+            store,
+            key_home,
+            clock: Arc::new(SystemClock),
+            _lock: lock,
+        })
     }
 
     /// Opens the folder for a login, creating it, its key and its store as needed.
     fn create(dir: &Path) -> Result<Device, DeviceError> {
         std::fs::create_dir_all(dir).map_err(DeviceError::io(dir))?;
         let lock = lock(dir)?;
-        let key = load_key(dir, true)?;
-        let store = Arc::new(open_store(dir, &key)?);
-        Ok(Device { dir: dir.to_owned(), store, clock: Arc::new(SystemClock), _lock: Some(lock) })
+        let (key, key_home) = key::load_or_create(dir)?;
+        let store = Arc::new(open_store(dir, &key, &key_home)?);
+        Ok(Device {
+            dir: dir.to_owned(),
+            store,
+            key_home,
+            clock: Arc::new(SystemClock),
+            _lock: Some(lock),
+        })
     }
 
     /// Logs in with a session obtained by one of the grants, saves it and the profile
@@ -226,6 +230,11 @@ impl Device {
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where the store key is kept: the OS keyring or the key file.
+    pub fn key_home(&self) -> &KeyHome {
+        &self.key_home
     }
 
     /// The store.
@@ -327,20 +336,23 @@ impl Device {
         Ok(counts.iter().map(|(_, n)| n).sum())
     }
 
-    /// Logs out: removes the store (records, pending changes, tokens), its key and the
-    /// profile copy. Refuses while changes wait for upload, unless `force`.
+    /// Logs out: removes the store (records, pending changes, tokens), the profile copy and
+    /// then the key (the key file, or the keyring's item). Refuses while changes wait for
+    /// upload, unless `force`.
     pub fn logout(self, force: bool) -> Result<(), DeviceError> {
         let pending = self.pending_count()?;
         if pending > 0 && !force {
             return Err(DeviceError::PendingChanges(pending));
         }
-        let Device { dir, store, _lock, .. } = self;
+        let Device { dir, store, key_home, _lock, .. } = self;
         drop(store);
+
+        // The store goes first: a key left behind by a failure opens nothing, and the next
+        // login in this folder takes it up again.
         for name in [
             STORE_FILE.to_owned(),
             format!("{STORE_FILE}-wal"),
             format!("{STORE_FILE}-shm"),
-            KEY_FILE.to_owned(),
             PROFILE_FILE.to_owned(),
         ] {
             let path = dir.join(&name);
@@ -350,7 +362,8 @@ impl Device {
                 Err(e) => return Err(DeviceError::Io { path, source: e }),
             }
         }
-        info!(dir = %dir.display(), discarded = pending, "logged out");
+        key::forget(&key_home)?;
+        info!(dir = %dir.display(), discarded = pending, key = key_home.kind(), "logged out");
         Ok(())
     }
 }

@@ -47,16 +47,27 @@ fn connect(path: &Path, key: &StoreKey, read_only: bool) -> Result<Connection, S
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-    // SQLCipher's own log would print decryption failures to stderr; errors come back as codes.
-    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
     conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))
         .map_err(|e| open_error(path, e))?;
+    silence_cipher_log(&conn)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // SQLCipher only reads the file on first use: a wrong key shows up here.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
         .map_err(|e| open_error(path, e))?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     Ok(conn)
+}
+
+/// Turns SQLCipher's own log off, so that a wrong key reaches the user only as
+/// [`StoreError::WrongKey`], not also as SQLCipher's page-decryption lines on standard error.
+///
+/// SQLCipher's log settings are process-wide, and the first `PRAGMA key` puts its defaults
+/// in place (warnings, to standard error) over whatever was set before it: so this runs
+/// after the key, on every connection, and before the first page is read.
+fn silence_cipher_log(conn: &Connection) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA cipher_log = off", [], |_| Ok(()))?;
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))?;
+    Ok(())
 }
 
 fn open_error(path: &Path, err: rusqlite::Error) -> StoreError {

@@ -39,15 +39,18 @@ impl StoreKey {
         &self.0
     }
 
-    /// The key as 64 lower-case hex digits, the form the key file and `PRAGMA key` use.
-    pub(crate) fn to_hex(&self) -> String {
+    /// The key as 64 lower-case hex digits, the form the key file, the OS keyring's item
+    /// and `PRAGMA key` use. It is the secret itself: never log it.
+    pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn from_hex(text: &str) -> Result<StoreKey, StoreError> {
+    /// A key from the 64 hex digits [`StoreKey::to_hex`] writes (surrounding white space
+    /// is ignored).
+    pub fn from_hex(text: &str) -> Result<StoreKey, StoreError> {
         let text = text.trim();
         if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(StoreError::InvalidKey("key file must hold 64 hex digits".into()));
+            return Err(StoreError::InvalidKey("a store key is 64 hex digits".into()));
         }
         let mut bytes = [0u8; 32];
         for (i, slot) in bytes.iter_mut().enumerate() {

@@ -100,7 +100,10 @@ pub async fn demo(
         ..ClientConfig::default()
     };
     let client = Client::new(session, config).context("org client")?;
-    let key = StoreKey::load_or_create(&options.data_dir.join("store.key")).context("store key")?;
+    // The demo's data is the seeded org's, with published passwords: its key stays in a
+    // key file in the demo folder rather than adding an item to the user's keyring.
+    let key = StoreKey::load_or_create(&options.data_dir.join(crate::device::KEY_FILE))
+        .context("store key")?;
     let store = Arc::new(
         Store::open(&options.data_dir.join("store.db"), &key).context("opening the store")?,
     );

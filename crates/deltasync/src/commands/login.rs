@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::Ctx;
-use super::output::print_json;
+use super::output::{key_home_json, print_json};
 use super::progress::ProgressView;
 use crate::cli::LoginArgs;
 
@@ -66,6 +66,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
     let saved = device.session()?;
     if !ctx.json {
         println!("Logged in as {} (org {}).", saved.username, saved.session.org_id);
+        println!("Store key: in {}.", device.key_home());
     }
     let mut view = ProgressView::new(ctx.json);
     let run = run_sync(&engine, Trigger::Initial, engine::SyncKind::Delta, &mut |e| view.event(e))
@@ -86,6 +87,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
             "event_id": run.event_id,
             "records": records,
             "objects": run.report.objects,
+            "store_key": key_home_json(device.key_home()),
         }));
     } else {
         println!("Primed {records} records in {} objects.", run.report.objects.len());

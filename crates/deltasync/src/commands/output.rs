@@ -1,7 +1,8 @@
 //! Printing results: JSON with a stable shape under `--json`, plain text otherwise.
 
 use chrono::{DateTime, Local, Utc};
-use serde_json::Value;
+use deltasync::device::KeyHome;
+use serde_json::{Value, json};
 
 /// Prints `value` as pretty JSON on standard output.
 pub fn print_json(value: &Value) {
@@ -84,5 +85,14 @@ pub fn print_edit(
         }));
     } else {
         println!("{}", text(outcome.seq));
+    }
+}
+
+/// Where the store key is kept, for JSON: `{"kept_in": "keyring", "data_dir": ..}` or
+/// `{"kept_in": "file", "path": ..}`. Never the key.
+pub fn key_home_json(home: &KeyHome) -> Value {
+    match home {
+        KeyHome::Keyring { data_dir } => json!({"kept_in": "keyring", "data_dir": data_dir}),
+        KeyHome::File(path) => json!({"kept_in": "file", "path": path.display().to_string()}),
     }
 }

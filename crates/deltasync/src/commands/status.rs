@@ -8,7 +8,7 @@ use deltasync::device::{Access, Device};
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::output::{json_time, local_time, print_json, print_table};
+use super::output::{json_time, key_home_json, local_time, print_json, print_table};
 
 /// How long the online check waits for the org.
 const ONLINE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -61,6 +61,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             },
             "online": online,
             "pending": pending,
+            "store_key": key_home_json(device.key_home()),
             "objects": objects,
         }));
         return Ok(ExitCode::SUCCESS);
@@ -69,6 +70,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     println!("Org:     {} at {}", saved.session.org_id, saved.session.instance_url);
     println!("Network: {}", if online { "online" } else { "offline" });
     println!("Pending: {pending} change(s)");
+    println!("Key:     in {}", device.key_home());
     println!();
     let rows: Vec<Vec<String>> = schedule
         .iter()

@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+use super::KEY_FILE;
+use super::key::KeyHome;
+use super::keyring::KeyringError;
+
 /// Everything that can go wrong with a device's data folder, its store and its session.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -20,14 +24,34 @@ pub enum DeviceError {
         /// The process id the lock file names, when readable.
         pid: Option<u32>,
     },
-    /// Occurs when the key file does not decrypt the store.
-    #[error("the key file {} does not open the store {}: it belongs to another store", key.display(), store.display())]
+    /// Occurs when the key (from the key file or the keyring) does not decrypt the store.
+    #[error("{key} does not open the store {}: it belongs to another store", store.display())]
     WrongKey {
-        /// The key file.
-        key: PathBuf,
+        /// Where the key came from.
+        key: KeyHome,
         /// The store file.
         store: PathBuf,
     },
+    /// Occurs when the folder holds a store but its key is neither in the key file nor in
+    /// the keyring (or no keyring answers). No new key is made: it could not open the store.
+    #[error(
+        "the store in {} has no key: there is no {KEY_FILE} in it{}",
+        dir.display(),
+        if *keyring {
+            ", and the OS keyring holds no key for it"
+        } else {
+            ", and no OS keyring answers on the D-Bus session bus (if its key is kept in the keyring, run the command in the desktop session, where DBUS_SESSION_BUS_ADDRESS is set)"
+        }
+    )]
+    KeyNotFound {
+        /// The data folder.
+        dir: PathBuf,
+        /// Whether a keyring answered (and had no item for the folder).
+        keyring: bool,
+    },
+    /// Occurs when the OS keyring is there but locked, or fails.
+    #[error("OS keyring: {0}")]
+    Keyring(#[from] KeyringError),
     /// Occurs when a different user is logged in on this device.
     #[error("{username} is logged in on this device: run `deltasync logout` first")]
     OtherUser {
