@@ -73,6 +73,8 @@ pub(crate) struct ObjectRun<'a> {
     /// its pages can be read again, and its last commit flushes them all (see
     /// [`Store::write_unflushed`]).
     pub flush_each: bool,
+    /// The ids the last [`ObjectRun::apply`] left out for the object's `max_records`.
+    pub over_limit_ids: Vec<String>,
 }
 
 /// The lookup fields of `object` that some rule of the plan follows to other records.
@@ -107,6 +109,7 @@ impl<'a> ObjectRun<'a> {
             changes: ObjectChanges::default(),
             link_notes: LinkNotes::Keep,
             flush_each: true,
+            over_limit_ids: Vec::new(),
         }
     }
 
@@ -166,18 +169,58 @@ impl<'a> ObjectRun<'a> {
         // every index of the object per record. An upsert that sets only the columns that
         // changed (store::records) and a profile of this step would settle it.
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
+        let cap = self.scope.max_records;
         let write = |tx: &mut store::WriteTx<'_>| {
-            let upserted = tx.upsert_records(&object, &records)?;
+            // Removals first, so that the room they free counts under `max_records`.
             let removed = tx.delete_records(&object, &remove_ids)?;
+            let keep = match cap {
+                Some(cap) => Some(within_cap(tx, &object, &ids, cap)?),
+                None => None,
+            };
+            let upserted = match &keep {
+                Some(keep) if keep.contains(&false) => {
+                    let kept: Vec<Record> = records
+                        .iter()
+                        .zip(keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(r, _)| r.clone())
+                        .collect();
+                    tx.upsert_records(&object, &kept)?
+                }
+                _ => tx.upsert_records(&object, &records)?,
+            };
             if let Some(cursor) = cursor {
                 tx.set_cursor(cursor)?;
             }
-            Ok((upserted, removed))
+            Ok((upserted, removed, keep))
         };
-        let (upserted, removed) = if self.flush_each {
+        let (upserted, removed, keep) = if self.flush_each {
             self.store.write(write)?
         } else {
             self.store.write_unflushed(write)?
+        };
+
+        // Records left out for the object's cap are counted, and not noted as stored.
+        self.over_limit_ids.clear();
+        let (records, kinds, ids) = match keep {
+            Some(keep) if keep.contains(&false) => {
+                let mut out = (Vec::new(), Vec::new(), Vec::new());
+                for (((record, kind), id), k) in records.into_iter().zip(kinds).zip(ids).zip(keep)
+                {
+                    if k {
+                        out.0.push(record);
+                        out.1.push(kind);
+                        out.2.push(id);
+                    } else {
+                        self.counts.over_limit += 1;
+                        self.over_limit_ids.push(id);
+                        trace!(object = %object, "record not stored: over max_records");
+                    }
+                }
+                debug!(object = %object, over_limit = self.counts.over_limit, "object at max_records");
+                out
+            }
+            _ => (records, kinds, ids),
         };
 
         // Count, then note what other objects' scope needs to know.
@@ -437,6 +480,36 @@ impl<'a> ObjectRun<'a> {
         }
         Ok(Some(ok))
     }
+}
+
+/// Which of `ids` (in order) the object can store under its cap of `cap` records: every
+/// record it holds already (so one with pending local changes is never dropped), and new
+/// ones while the stored count stays at most `cap`. Read inside the write, so the count
+/// is the one the write lands on.
+fn within_cap(
+    tx: &store::WriteTx<'_>,
+    object: &str,
+    ids: &[String],
+    cap: u64,
+) -> Result<Vec<bool>, store::StoreError> {
+    let reader = tx.read();
+    let held = reader.stored_among(object, ids)?;
+    let mut room = cap.saturating_sub(reader.count(object)?);
+    let mut seen = BTreeSet::new();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            if held.contains(id) || seen.contains(id) {
+                return true;
+            }
+            if room == 0 {
+                return false;
+            }
+            room -= 1;
+            seen.insert(id.clone());
+            true
+        })
+        .collect())
 }
 
 /// What [`ObjectRun::matching`] checks.
