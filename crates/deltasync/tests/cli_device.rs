@@ -412,3 +412,36 @@ fn a_login_refused_by_the_org_leaves_no_session_behind() {
     let err = error_line(&f.fails(&["sync"]));
     assert!(err.contains("not logged in"), "{err}");
 }
+
+#[test]
+fn a_query_larger_than_a_page_prints_every_record_once() {
+    let f = Fixture::new();
+    let admin = f.org.admin();
+    // More than one page of the store's answer (2,000 records).
+    let names: Vec<String> = (0..2_150).map(|i| format!("Part {i:04}")).collect();
+    for name in names.iter().rev() {
+        admin
+            .create("admin@devorg.example", "Product2", json!({"Name": name, "IsActive": true}))
+            .unwrap();
+    }
+    f.login();
+
+    let all = f.json(&["query", "SELECT Id, Name FROM Product2 ORDER BY Name"]);
+    assert_eq!(all["totalSize"], 2_150);
+    assert_eq!(all["done"], true);
+    assert!(all.get("nextRecordsUrl").is_none(), "the CLI prints the whole result");
+    let printed: Vec<&str> =
+        all["records"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(printed, names);
+
+    let out = f.run(&["query", "SELECT Name FROM Product2 ORDER BY Name DESC"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 2_150 + 1, "header, rule, rows, total");
+    assert_eq!(lines[0], "Name");
+    let rows: Vec<&str> = lines[2..lines.len() - 1].to_vec();
+    let expected: Vec<&str> = names.iter().rev().map(String::as_str).collect();
+    assert_eq!(rows, expected);
+    assert_eq!(lines[lines.len() - 1], "2150 record(s)");
+}
