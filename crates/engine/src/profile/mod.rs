@@ -37,9 +37,11 @@
 //! object past its cap (it then takes no new records until it is back under); lowering
 //! the cap drops nothing already stored. What a run leaves out is counted in
 //! [`crate::ObjectCounts::over_limit`], which reaches the sync report, the CLI and
-//! history. A delta's cursor moves past a record it left out: the record is fetched
-//! later only once room has freed up and it changes again on the server, or when a full
-//! sync finds room for it.
+//! history: the records in scope the run read and could not store (a delta re-reads its
+//! overlap window, so a record left out just before counts again). A delta's cursor moves
+//! past a record it left out: the record is fetched later only once room has freed up
+//! and it changes again on the server (or is re-read in the overlap window), or when a
+//! full sync finds room for it.
 
 mod diff;
 mod error;
