@@ -484,7 +484,10 @@ fn records_over_max_records_are_left_out_and_reported() {
 
     let status = f.json(&["status"]);
     let product = &status["objects"][0];
-    assert_eq!((product["object"].clone(), product["records"].clone()), (json!("Product2"), json!(3)));
+    assert_eq!(
+        (product["object"].clone(), product["records"].clone()),
+        (json!("Product2"), json!(3))
+    );
     assert_eq!(product["over_limit"], 2, "{status}");
     let text = String::from_utf8(f.run(&["status"]).stdout).unwrap();
     assert!(text.contains("Product2: 2 record(s) in scope not stored"), "{text}");

@@ -110,7 +110,10 @@ async fn priming_stops_at_the_cap_and_says_how_many_were_left_out() {
     f.create("WorkOrder", json!({"Subject": "Other"}));
     for (wo, n) in [(&jobs[0], 3), (&jobs[1], 1), (&jobs[4], 2)] {
         for i in 0..n {
-            f.create("WorkOrderLineItem", json!({"WorkOrderId": wo, "Subject": format!("Part {i}")}));
+            f.create(
+                "WorkOrderLineItem",
+                json!({"WorkOrderId": wo, "Subject": format!("Part {i}")}),
+            );
         }
     }
     f.advance(Duration::hours(1));

@@ -131,8 +131,8 @@ pub use history::{EventRecord, RecordAction, SyncEvent, SyncKind, SyncOutcome};
 pub use key::StoreKey;
 pub use lock::{InstanceLock, LOCK_FILE_NAME};
 pub use objects::ObjectCatalog;
-pub use query::{BATCH_SIZES, DEFAULT_BATCH_SIZE};
 pub use pending::{ChangeOp, ChangeState, EditOutcome, PendingChange, PendingFilter, Resolution};
+pub use query::{BATCH_SIZES, DEFAULT_BATCH_SIZE};
 pub use records::{
     IdRangeChecksum, MergedRecord, Record, RecordFlags, RemoveOutcome, UpsertOutcome,
 };

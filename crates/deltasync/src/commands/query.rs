@@ -148,7 +148,8 @@ mod tests {
         let b = record("2", "Globex \"quoted\"\nline");
         let c = record("3", "Initech");
         let whole = json!({"totalSize": 3, "done": true, "records": [a, b, c]});
-        let first = json!({"totalSize": 3, "done": false, "nextRecordsUrl": "/q/x", "records": [a, b]});
+        let first =
+            json!({"totalSize": 3, "done": false, "nextRecordsUrl": "/q/x", "records": [a, b]});
         let second = json!({"totalSize": 3, "done": true, "records": [c]});
         let expected = format!("{}\n", serde_json::to_string_pretty(&whole).unwrap());
         assert_eq!(streamed(first, vec![second]), expected);

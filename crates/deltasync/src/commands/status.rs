@@ -107,7 +107,10 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     print_table(&headers, &rows);
     for (e, _) in &schedule {
         if let Some(n) = over.get(&e.object).filter(|n| **n > 0) {
-            println!("{}: {n} record(s) in scope not stored at the last sync (over max_records)", e.object);
+            println!(
+                "{}: {n} record(s) in scope not stored at the last sync (over max_records)",
+                e.object
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

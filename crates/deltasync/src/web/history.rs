@@ -60,7 +60,11 @@ fn upload_count(event: &SyncEvent, key: &str) -> u64 {
 fn size(event: &SyncEvent) -> u64 {
     let down: u64 = object_counts(event)
         .values()
-        .flat_map(|c| c.iter().filter(|(k, _)| !matches!(k.as_str(), "kept_pending" | "over_limit")).map(|(_, v)| *v))
+        .flat_map(|c| {
+            c.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "kept_pending" | "over_limit"))
+                .map(|(_, v)| *v)
+        })
         .sum();
     down + upload_count(event, "uploaded")
         + upload_count(event, "failed")

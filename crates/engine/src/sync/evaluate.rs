@@ -205,8 +205,7 @@ impl<'a> ObjectRun<'a> {
         let (records, kinds, ids) = match keep {
             Some(keep) if keep.contains(&false) => {
                 let mut out = (Vec::new(), Vec::new(), Vec::new());
-                for (((record, kind), id), k) in records.into_iter().zip(kinds).zip(ids).zip(keep)
-                {
+                for (((record, kind), id), k) in records.into_iter().zip(kinds).zip(ids).zip(keep) {
                     if k {
                         out.0.push(record);
                         out.1.push(kind);

@@ -96,7 +96,9 @@ impl Keyset {
             if after.keys.len() != self.keys.len() {
                 return None;
             }
-            filters.extend(self.keys.first().zip(after.keys.first()).and_then(|(k, v)| k.at_or_after(v)));
+            filters.extend(
+                self.keys.first().zip(after.keys.first()).and_then(|(k, v)| k.at_or_after(v)),
+            );
             filters.push(self.after(after));
         }
 

@@ -153,7 +153,11 @@ impl Compiled {
     /// came before it. Each row is a row of [`Compiled::sql`] followed by the sort
     /// values [`Compiled::page_after`] reads. `None` when [`Compiled::pages`] is false or
     /// `after` does not fit this query's ORDER BY.
-    pub fn page_sql(&self, after: Option<&PageAfter>, take: u64) -> Option<(String, Vec<SqlValue>)> {
+    pub fn page_sql(
+        &self,
+        after: Option<&PageAfter>,
+        take: u64,
+    ) -> Option<(String, Vec<SqlValue>)> {
         let page = self.keyset.as_ref()?.page(after, take)?;
         Some((page.text, page.params))
     }

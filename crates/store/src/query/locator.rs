@@ -94,7 +94,8 @@ impl Locator {
         if token.is_empty() {
             return Err(bad("empty"));
         }
-        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("not a locator this store made"))?;
+        let bytes =
+            URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("not a locator this store made"))?;
         let wire: Wire =
             serde_json::from_slice(&bytes).map_err(|_| bad("not a locator this store made"))?;
         if wire.v != VERSION {
@@ -150,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_mangled_locator_is_refused() {
-        for text in ["", "not base64!", "eyJ2IjoxfQ", &format!("{NEXT_RECORDS_PATH}")] {
+        for text in ["", "not base64!", "eyJ2IjoxfQ", NEXT_RECORDS_PATH] {
             assert!(matches!(Locator::decode(text), Err(StoreError::BadLocator(_))), "{text}");
         }
     }

@@ -16,8 +16,8 @@ use soql::schema::SqlValue;
 use soql::{CompileOptions, compile, parse};
 
 use crate::StoreError;
-use locator::{Locator, NEXT_RECORDS_PATH};
 use crate::objects::ObjectCatalog;
+use locator::{Locator, NEXT_RECORDS_PATH};
 
 /// Parent ids bound per child-query statement (each id is one SQL parameter).
 const CHILD_BATCH: usize = 500;

@@ -13,10 +13,11 @@ const ACCOUNTS: u64 = 1000;
 /// NULLs in `NumberOfEmployees` and `Industry`; every third has a contact.
 fn seeded() -> Fixture {
     let fx = Fixture::new();
-    let industries = [Value::from("Energy"), Value::from("banking"), Value::Null, Value::from("Banking")];
+    let industries =
+        [Value::from("Energy"), Value::from("banking"), Value::Null, Value::from("Banking")];
     let accounts: Vec<_> = (1..=ACCOUNTS)
         .map(|n| {
-            let employees = if n % 5 == 0 { Value::Null } else { Value::from(n % 13) };
+            let employees = if n.is_multiple_of(5) { Value::Null } else { Value::from(n % 13) };
             rec(json!({
                 "Id": account_id(n),
                 "Name": format!("{} Corp", ["Acme", "acme", "Globex", "Initech"][(n % 4) as usize]),
@@ -26,7 +27,7 @@ fn seeded() -> Fixture {
         })
         .collect();
     let contacts: Vec<_> = (1..=ACCOUNTS)
-        .filter(|n| n % 3 == 0)
+        .filter(|n| n.is_multiple_of(3))
         .map(|n| rec(json!({"Id": contact_id(n), "LastName": format!("L{n}"), "AccountId": account_id(n)})))
         .collect();
     fx.store
@@ -125,7 +126,7 @@ fn child_subqueries_fill_in_on_every_page() {
     for page in walk(&fx, soql) {
         for record in page["records"].as_array().unwrap() {
             let n = number[record["Id"].as_str().unwrap()];
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 assert_eq!(record["Contacts"]["records"][0]["LastName"], json!(format!("L{n}")));
                 with_contacts += 1;
             } else {
