@@ -33,6 +33,27 @@ related_only = true
 max_records = 2
 "#;
 
+/// A technician's appointments, their work orders, and those work orders' accounts (two
+/// steps from the root, so held links bring them), at most two.
+const CAPPED_LINK: &str = r#"
+version = 1
+
+[objects.ServiceAppointment]
+fields = ["Subject", "ParentRecordId", "Technician__c"]
+filter = "Technician__c = :user"
+parents = [{ field = "ParentRecordId", object = "WorkOrder" }]
+
+[objects.WorkOrder]
+fields = ["Subject", "AccountId"]
+related_only = true
+parents = [{ field = "AccountId" }]
+
+[objects.Account]
+fields = ["Name"]
+related_only = true
+max_records = 2
+"#;
+
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()
 }
@@ -46,7 +67,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    async fn new() -> Fixture {
+    async fn new(profile: &str) -> Fixture {
         let org = DevOrg::start(Config::default()).await.expect("devorg starts");
         org.clock().set(start_time());
         let dir = TempDir::new().unwrap();
@@ -56,7 +77,7 @@ impl Fixture {
         let app = OAuthApp::new(org.url(), DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET.to_string()));
         let session = app.login_password(TECH1, DEMO_TECH_PASSWORD).await.expect("tech1 logs in");
         let client = Client::new(session, ClientConfig::default()).expect("client");
-        let source = ProfileSource::parse("profile.toml", CAPPED).unwrap();
+        let source = ProfileSource::parse("profile.toml", profile).unwrap();
         let mut engine =
             Engine::open(store.clone(), client, &source, clock.clone()).await.expect("engine");
         engine.set_options(SyncOptions {
@@ -104,7 +125,7 @@ fn counts(report: &SyncReport, object: &str) -> ObjectCounts {
 
 #[tokio::test]
 async fn priming_stops_at_the_cap_and_says_how_many_were_left_out() {
-    let f = Fixture::new().await;
+    let f = Fixture::new(CAPPED).await;
     let jobs: Vec<String> =
         (1..=5).map(|i| f.create("WorkOrder", json!({"Subject": format!("Job {i}")}))).collect();
     f.create("WorkOrder", json!({"Subject": "Other"}));
@@ -141,7 +162,7 @@ async fn priming_stops_at_the_cap_and_says_how_many_were_left_out() {
 
 #[tokio::test]
 async fn delta_keeps_the_cap_and_stores_a_left_out_record_once_room_frees_and_it_changes() {
-    let f = Fixture::new().await;
+    let f = Fixture::new(CAPPED).await;
     let jobs: Vec<String> =
         (1..=3).map(|i| f.create("WorkOrder", json!({"Subject": format!("Job {i}")}))).collect();
     f.advance(Duration::hours(1));
@@ -191,4 +212,40 @@ async fn delta_keeps_the_cap_and_stores_a_left_out_record_once_room_frees_and_it
     assert_eq!((c.new, c.over_limit), (1, 0), "{c:?}");
     assert!(f.held("WorkOrder").contains(&late));
     assert_eq!(f.held("WorkOrder").len(), 3);
+}
+
+#[tokio::test]
+async fn records_held_links_bring_in_keep_the_cap_in_priming_and_delta() {
+    let f = Fixture::new(CAPPED_LINK).await;
+    let tech = f.org.admin().user_id(TECH1).unwrap();
+    let visit = |f: &Fixture, n: u32| {
+        let account = f.create("Account", json!({"Name": format!("Customer {n}")}));
+        let wo =
+            f.create("WorkOrder", json!({"Subject": format!("Job {n}"), "AccountId": account}));
+        let sa =
+            json!({"ParentRecordId": wo, "Technician__c": tech, "Subject": format!("Visit {n}")});
+        f.create("ServiceAppointment", sa);
+        account
+    };
+    let accounts: Vec<String> = (1..=3).map(|n| visit(&f, n)).collect();
+    f.advance(Duration::hours(1));
+
+    let (report, history) = f.run(None).await;
+    assert_eq!(f.held("WorkOrder").len(), 3);
+    assert_eq!(f.held("Account").len(), 2);
+    let c = counts(&report, "Account");
+    assert_eq!((c.new, c.over_limit), (2, 1), "{c:?}");
+    assert_eq!(history["Account"]["over_limit"], json!(1));
+    assert!(f.held("Account").iter().all(|id| accounts.contains(id)));
+
+    // A new visit brings a work order whose account finds no room.
+    let late = visit(&f, 4);
+    f.advance(Duration::minutes(10));
+    let (report, history) = f.run(Some(SyncKind::Delta)).await;
+    assert_eq!(f.held("WorkOrder").len(), 4);
+    assert_eq!(f.held("Account").len(), 2);
+    assert!(!f.held("Account").contains(&late));
+    let c = counts(&report, "Account");
+    assert_eq!((c.new, c.over_limit), (0, 1), "{c:?}");
+    assert_eq!(history["Account"]["over_limit"], json!(1));
 }
