@@ -270,5 +270,38 @@ fn time_queries(engine: &Engine, run: u64) -> Result<Vec<(String, Vec<f64>)>> {
         }
         out.push((name.to_string(), times));
     }
+
+    // Paging through the whole line item table: its first page, and its last one read by
+    // the locator of the page before (keyset paging: both should cost the same).
+    let soql = "SELECT Id, Subject, Status FROM WorkOrderLineItem";
+    let mut first_page = Vec::with_capacity(QUERIES_PER_RUN);
+    let mut last_locator = None;
+    for _ in 0..QUERIES_PER_RUN {
+        let started = Instant::now();
+        let answer = engine.query(soql)?;
+        first_page.push(started.elapsed().as_secs_f64() * 1000.0);
+        if last_locator.is_none() {
+            let mut page = answer;
+            let mut before_last = None;
+            while let Some(next) = page["nextRecordsUrl"].as_str().map(String::from) {
+                page = engine.query_more(&next)?;
+                before_last = Some(next);
+            }
+            last_locator = Some(before_last);
+        }
+    }
+    out.push(("first page of 2,000".to_string(), first_page));
+    if let Some(Some(locator)) = last_locator {
+        let mut last_page = Vec::with_capacity(QUERIES_PER_RUN);
+        for _ in 0..QUERIES_PER_RUN {
+            let started = Instant::now();
+            let answer = engine.query_more(&locator)?;
+            last_page.push(started.elapsed().as_secs_f64() * 1000.0);
+            if answer["records"].as_array().is_none_or(Vec::is_empty) {
+                bail!("the last page of {soql} is empty");
+            }
+        }
+        out.push(("last page".to_string(), last_page));
+    }
     Ok(out)
 }
