@@ -174,8 +174,8 @@ impl<'a> ObjectRun<'a> {
             // Removals first, so that the room they free counts under `max_records`.
             let removed = tx.delete_records(&object, &remove_ids)?;
             let keep = match cap {
-                Some(cap) => Some(within_cap(tx, &object, &ids, cap)?),
-                None => None,
+                Some(cap) if !ids.is_empty() => Some(within_cap(tx, &object, &ids, cap)?),
+                _ => None,
             };
             let upserted = match &keep {
                 Some(keep) if keep.contains(&false) => {

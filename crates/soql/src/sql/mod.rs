@@ -15,7 +15,11 @@
 //!    [`ChildQuery::relationship`] in the parent record. `assemble` has already put
 //!    `null` there, in SELECT order, so replacing the value keeps the field order;
 //!    Salesforce also reports a relationship without children as `null`.
-//! 3. To answer with JSON text rather than values, [`Compiled::write_record`] writes the
+//! 3. To answer in pages, run [`Compiled::page_sql`] instead of [`Compiled::sql`]: it
+//!    reads the rows after a [`PageAfter`] (taken from the last row of the page before
+//!    with [`Compiled::page_after`]) by the query's ORDER BY and `Id`, so each page costs
+//!    what it holds. The query's LIMIT bounds all pages together ([`Compiled::limit`]).
+//! 4. To answer with JSON text rather than values, [`Compiled::write_record`] writes the
 //!    record `assemble` would build, given the child relationships' values, without
 //!    building it (a page of 2,000 records is mostly allocation otherwise).
 //!
