@@ -75,6 +75,10 @@ pub(crate) struct ObjectRun<'a> {
     pub flush_each: bool,
     /// The ids the last [`ObjectRun::apply`] left out for the object's `max_records`.
     pub over_limit_ids: Vec<String>,
+    /// While the object has a `max_records`: its stored count after this run's last
+    /// write, kept up by what each write inserted and removed, so that a write with room
+    /// to spare does not count the table again (see [`within_cap`]).
+    pub stored: Option<u64>,
 }
 
 /// The lookup fields of `object` that some rule of the plan follows to other records.
@@ -110,6 +114,7 @@ impl<'a> ObjectRun<'a> {
             link_notes: LinkNotes::Keep,
             flush_each: true,
             over_limit_ids: Vec::new(),
+            stored: None,
         }
     }
 
@@ -170,12 +175,17 @@ impl<'a> ObjectRun<'a> {
         // changed (store::records) and a profile of this step would settle it.
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
         let cap = self.scope.max_records;
+        let estimate = self.stored;
         let write = |tx: &mut store::WriteTx<'_>| {
             // Removals first, so that the room they free counts under `max_records`.
             let removed = tx.delete_records(&object, &remove_ids)?;
-            let keep = match cap {
-                Some(cap) if !ids.is_empty() => Some(within_cap(tx, &object, &ids, cap)?),
-                _ => None,
+            let estimate = estimate.map(|n| n.saturating_sub(removed.removed.len() as u64));
+            let (keep, stored) = match cap {
+                Some(cap) if !ids.is_empty() => {
+                    let (keep, stored) = within_cap(tx, &object, &ids, cap, estimate)?;
+                    (Some(keep), Some(stored))
+                }
+                _ => (None, estimate),
             };
             let upserted = match &keep {
                 Some(keep) if keep.contains(&false) => {
@@ -192,13 +202,16 @@ impl<'a> ObjectRun<'a> {
             if let Some(cursor) = cursor {
                 tx.set_cursor(cursor)?;
             }
-            Ok((upserted, removed, keep))
+            Ok((upserted, removed, keep, stored))
         };
-        let (upserted, removed, keep) = if self.flush_each {
+        let (upserted, removed, keep, stored) = if self.flush_each {
             self.store.write(write)?
         } else {
             self.store.write_unflushed(write)?
         };
+        if cap.is_some() {
+            self.stored = stored.map(|n| n + upserted.inserted.len() as u64);
+        }
 
         // Records left out for the object's cap are counted, and not noted as stored.
         self.over_limit_ids.clear();
@@ -481,21 +494,31 @@ impl<'a> ObjectRun<'a> {
     }
 }
 
-/// Which of `ids` (in order) the object can store under its cap of `cap` records: every
-/// record it holds already (so one with pending local changes is never dropped), and new
-/// ones while the stored count stays at most `cap`. Read inside the write, so the count
-/// is the one the write lands on.
+/// Which of `ids` (in order) the object can store under its cap of `cap` records, and
+/// its stored count before the write: every record it holds already (so one with pending
+/// local changes is never dropped), and new ones while the stored count stays at most
+/// `cap`. When `estimate` (the count this run's writes leave) has room for all of `ids`,
+/// they all fit; otherwise the count is read inside the write, so it is the one the
+/// write lands on. A record created locally while the run goes on is missing from the
+/// estimate until then; local creates may take an object past its cap anyway.
 fn within_cap(
     tx: &store::WriteTx<'_>,
     object: &str,
     ids: &[String],
     cap: u64,
-) -> Result<Vec<bool>, store::StoreError> {
+    estimate: Option<u64>,
+) -> Result<(Vec<bool>, u64), store::StoreError> {
+    if let Some(stored) = estimate
+        && stored.saturating_add(ids.len() as u64) <= cap
+    {
+        return Ok((vec![true; ids.len()], stored));
+    }
     let reader = tx.read();
     let held = reader.stored_among(object, ids)?;
-    let mut room = cap.saturating_sub(reader.count(object)?);
+    let stored = reader.count(object)?;
+    let mut room = cap.saturating_sub(stored);
     let mut seen = BTreeSet::new();
-    Ok(ids
+    let keep = ids
         .iter()
         .map(|id| {
             if held.contains(id) || seen.contains(id) {
@@ -508,7 +531,8 @@ fn within_cap(
             seen.insert(id.clone());
             true
         })
-        .collect())
+        .collect();
+    Ok((keep, stored))
 }
 
 /// What [`ObjectRun::matching`] checks.

@@ -132,12 +132,15 @@ pub(crate) async fn prime_object(
     // Pages can be read again; the commit that marks the object primed flushes them all.
     object_run.flush_each = false;
     object_run.link_notes = link_notes;
-    // Room left under the profile's `max_records`, as the store counts it now.
-    let room = || -> Result<Option<u64>, SyncError> {
-        match scope.max_records {
-            Some(cap) => Ok(Some(cap.saturating_sub(store.read(|r| r.count(&object))?))),
-            None => Ok(None),
-        }
+    // Room left under the profile's `max_records`: by the count the last write left, or
+    // as the store counts it before the first.
+    let room = |object_run: &ObjectRun<'_>| -> Result<Option<u64>, SyncError> {
+        let Some(cap) = scope.max_records else { return Ok(None) };
+        let stored = match object_run.stored {
+            Some(n) => n,
+            None => store.read(|r| r.count(&object))?,
+        };
+        Ok(Some(cap.saturating_sub(stored)))
     };
     // Records in scope left out for `max_records`: the server scope's beyond the cap,
     // and the ids held links bring in once the object is full.
@@ -153,7 +156,7 @@ pub(crate) async fn prime_object(
     // times at 1M would tell which side it is.
     if state.phase == PrimePhase::Server {
         let bound = position.clone().map(StampBound::After);
-        let limit = room()?;
+        let limit = room(&object_run)?;
         if limit != Some(0)
             && let Some(soql) = scope.page_query(bound.as_ref(), limit)
         {
@@ -176,7 +179,7 @@ pub(crate) async fn prime_object(
             }
         }
         // The query read at most the room there was; the server counted the rest.
-        if room()? == Some(0)
+        if room(&object_run)? == Some(0)
             && let Some(total) = state.total
         {
             let stored = store.read(|r| r.count(&object))?;
@@ -200,7 +203,7 @@ pub(crate) async fn prime_object(
                 (field.as_str(), held_ids(store, from)?.into_iter().collect())
             }
         };
-        if room()? != Some(0) {
+        if room(&object_run)? != Some(0) {
             let queries: Vec<String> = values
                 .chunks(IDS_PER_QUERY)
                 .map(|chunk| scope.by_parents_query(field, chunk, filter))
@@ -219,11 +222,11 @@ pub(crate) async fn prime_object(
                     done: state.done,
                     total: state.total,
                 });
-                if room()? == Some(0) {
+                if room(&object_run)? == Some(0) {
                     break;
                 }
             }
-            if room()? != Some(0) {
+            if room(&object_run)? != Some(0) {
                 continue;
             }
         }
