@@ -1,6 +1,10 @@
 //! Keyset paging of a compiled record query: the next page is the rows that sort after
 //! the last row returned, by the query's ORDER BY and then `Id`, so reading page N costs
 //! what page N holds rather than re-reading the N - 1 pages before it (as OFFSET would).
+//! That holds where an index serves the order (`Id`, the default, always; a leading
+//! ORDER BY field when the store indexes it, which the `>=` bound on it lets SQLite seek
+//! to); an order no index serves is sorted afresh for each page, over the rows after the
+//! boundary only.
 
 use crate::schema::SqlValue;
 
