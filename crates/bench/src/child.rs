@@ -270,5 +270,48 @@ fn time_queries(engine: &Engine, run: u64) -> Result<Vec<(String, Vec<f64>)>> {
         }
         out.push((name.to_string(), times));
     }
+
+    // Paging through the whole line item table: its first page (which also counts the
+    // table for `totalSize`), the count alone, and a page halfway through, read by its
+    // locator (keyset paging: it costs what the page holds, wherever it is).
+    let soql = "SELECT Id, Subject, Status FROM WorkOrderLineItem";
+    let mut first_page = Vec::with_capacity(QUERIES_PER_RUN);
+    let mut locators = Vec::new();
+    for _ in 0..QUERIES_PER_RUN {
+        let started = Instant::now();
+        let answer = engine.query(soql)?;
+        first_page.push(started.elapsed().as_secs_f64() * 1000.0);
+        if locators.is_empty() {
+            let mut page = answer;
+            while let Some(next) = page["nextRecordsUrl"].as_str().map(String::from) {
+                page = engine.query_more(&next)?;
+                locators.push(next);
+            }
+        }
+    }
+    out.push(("first page of 2,000".to_string(), first_page));
+    let mut count = Vec::with_capacity(QUERIES_PER_RUN);
+    for _ in 0..QUERIES_PER_RUN {
+        let started = Instant::now();
+        engine.query("SELECT COUNT() FROM WorkOrderLineItem")?;
+        count.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    out.push(("whole-table count".to_string(), count));
+    // The middle locator, so that the page it leads to is a full one.
+    if let Some(locator) = locators.get(locators.len().saturating_sub(1) / 2) {
+        let mut middle = Vec::with_capacity(QUERIES_PER_RUN);
+        for _ in 0..QUERIES_PER_RUN {
+            let started = Instant::now();
+            let answer = engine.query_more(locator)?;
+            middle.push(started.elapsed().as_secs_f64() * 1000.0);
+            if answer["records"].as_array().is_none_or(|r| r.len() != 2000) {
+                bail!("the middle page of {soql} is not a full page");
+            }
+        }
+        out.push((
+            format!("page {} of {} by locator", locators.len() / 2 + 1, locators.len() + 1),
+            middle,
+        ));
+    }
     Ok(out)
 }

@@ -433,3 +433,100 @@ fn a_login_refused_by_the_org_leaves_no_session_behind() {
     let err = error_line(&f.fails(&["sync"]));
     assert!(err.contains("not logged in"), "{err}");
 }
+
+#[test]
+fn a_query_larger_than_a_page_prints_every_record_once() {
+    let f = Fixture::new();
+    let admin = f.org.admin();
+    // More than one page of the store's answer (2,000 records).
+    let names: Vec<String> = (0..2_150).map(|i| format!("Part {i:04}")).collect();
+    for name in names.iter().rev() {
+        admin
+            .create("admin@devorg.example", "Product2", json!({"Name": name, "IsActive": true}))
+            .unwrap();
+    }
+    f.login();
+
+    let all = f.json(&["query", "SELECT Id, Name FROM Product2 ORDER BY Name"]);
+    assert_eq!(all["totalSize"], 2_150);
+    assert_eq!(all["done"], true);
+    assert!(all.get("nextRecordsUrl").is_none(), "the CLI prints the whole result");
+    let printed: Vec<&str> =
+        all["records"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(printed, names);
+
+    let out = f.run(&["query", "SELECT Name FROM Product2 ORDER BY Name DESC"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 2_150 + 1, "header, rule, rows, total");
+    assert_eq!(lines[0], "Name");
+    let rows: Vec<&str> = lines[2..lines.len() - 1].to_vec();
+    let expected: Vec<&str> = names.iter().rev().map(String::as_str).collect();
+    assert_eq!(rows, expected);
+    assert_eq!(lines[lines.len() - 1], "2150 record(s)");
+}
+
+#[test]
+fn records_over_max_records_are_left_out_and_reported() {
+    let f = Fixture::new();
+    let admin = f.org.admin();
+    for i in 0..5 {
+        let product = json!({"Name": format!("Pump {i}"), "IsActive": true});
+        admin.create("admin@devorg.example", "Product2", product).unwrap();
+    }
+    let profile = f
+        .dir()
+        .with_file_name(format!("{}-capped.toml", f.dir().file_name().unwrap().to_string_lossy()));
+    std::fs::write(
+        &profile,
+        "version = 1\n\n[objects.Product2]\nfields = [\"Name\", \"IsActive\"]\nfilter = \"IsActive = true\"\nmax_records = 3\n",
+    )
+    .unwrap();
+    let url = f.org.url().to_owned();
+    let login = f.json(&[
+        "login",
+        "--url",
+        &url,
+        "--username",
+        TECH1,
+        "--password",
+        DEMO_TECH_PASSWORD,
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--client-secret",
+        DEMO_CLIENT_SECRET,
+        "--profile",
+        profile.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&profile).unwrap();
+    assert_eq!(login["objects"]["Product2"]["new"], 3, "{login}");
+    assert_eq!(login["objects"]["Product2"]["over_limit"], 2, "{login}");
+
+    let status = f.json(&["status"]);
+    let product = &status["objects"][0];
+    assert_eq!(
+        (product["object"].clone(), product["records"].clone()),
+        (json!("Product2"), json!(3))
+    );
+    assert_eq!(product["over_limit"], 2, "{status}");
+    let text = String::from_utf8(f.run(&["status"]).stdout).unwrap();
+    assert!(text.contains("Product2: 2 record(s) in scope not stored"), "{text}");
+
+    // A delta keeps the cap too, and says so.
+    admin
+        .create("admin@devorg.example", "Product2", json!({"Name": "Pump 5", "IsActive": true}))
+        .unwrap();
+    let out = f.run(&["sync"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The records left out at priming are read again in the delta's overlap window, and
+    // count again: every record in scope that the run read and could not store.
+    assert!(
+        text.contains("Product2: 0 new, 0 updated, 0 deleted, 0 left scope, 0 entered scope, 3 not stored (over max_records)"),
+        "{text}"
+    );
+    let history = f.json(&["history"]);
+    assert_eq!(history["events"][0]["counts"]["Product2"]["over_limit"], 3, "{history}");
+    assert_eq!(f.json(&["query", "SELECT COUNT() FROM Product2"])["totalSize"], 3);
+}

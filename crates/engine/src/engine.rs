@@ -230,10 +230,18 @@ impl Engine {
     }
 
     /// Runs a SOQL query over the records held on the device (relative dates resolve
-    /// against the engine's clock); the answer is shaped like the REST query result.
+    /// against the engine's clock); the answer is its first page (at most
+    /// [`store::DEFAULT_BATCH_SIZE`] records), shaped like the REST query result: while
+    /// more follow, `done` is false and `nextRecordsUrl` leads to [`Engine::query_more`].
     pub fn query(&self, soql: &str) -> Result<serde_json::Value, SyncError> {
         let now = self.clock.now();
         Ok(self.store.read(|r| r.query(soql, now))?)
+    }
+
+    /// The next page of an offline query: `locator` is the `nextRecordsUrl` of the page
+    /// before. Each page is read afresh, so no read stays open between calls.
+    pub fn query_more(&self, locator: &str) -> Result<serde_json::Value, SyncError> {
+        Ok(self.store.query_more(locator)?)
     }
 
     /// Records a run in the store's sync history (see [`crate::history`]): begins an

@@ -9,7 +9,8 @@
 //!   sync runs it first ([`upload_pending`]).
 //! - [`Engine`]: the public entry point tying them to a [`store::Store`], a
 //!   [`salesforce::client::Client`] and a [`Clock`]: [`Engine::open`], [`Engine::prime`],
-//!   [`Engine::sync`], [`Engine::query`], [`Engine::change_profile`].
+//!   [`Engine::sync`], [`Engine::query`] (and [`Engine::query_more`] for its later pages),
+//!   [`Engine::change_profile`].
 //!
 //! # Invariants
 //!

@@ -53,4 +53,4 @@ pub mod sql;
 
 pub use error::{ErrorKind, Position, SoqlError};
 pub use parser::parse;
-pub use sql::{ChildQuery, CompileOptions, Compiled, child_result, compile};
+pub use sql::{ChildQuery, CompileOptions, Compiled, PageAfter, child_result, compile};

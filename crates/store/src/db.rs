@@ -202,13 +202,30 @@ impl Store {
         result
     }
 
-    /// Runs a SOQL query over the stored records on a reader connection; see [`Reader::query`].
+    /// Runs a SOQL query over the stored records on a reader connection and returns its
+    /// first page; see [`Reader::query`].
     pub fn query(
         &self,
         soql: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<serde_json::Value, StoreError> {
         self.read(|r| r.query(soql, now))
+    }
+
+    /// [`Store::query`] with pages of `batch_size` records; see [`Reader::query_batched`].
+    pub fn query_batched(
+        &self,
+        soql: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        batch_size: u32,
+    ) -> Result<serde_json::Value, StoreError> {
+        self.read(|r| r.query_batched(soql, now, batch_size))
+    }
+
+    /// The next page of a query, on a reader connection of its own; see
+    /// [`Reader::query_more`].
+    pub fn query_more(&self, locator: &str) -> Result<serde_json::Value, StoreError> {
+        self.read(|r| r.query_more(locator))
     }
 
     /// Runs `f` over a consistent snapshot on a reader connection; it never waits for a

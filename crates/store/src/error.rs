@@ -68,6 +68,11 @@ pub enum StoreError {
     /// Occurs when an offline query does not parse or names unknown objects or fields.
     #[error("query: {0}")]
     Query(#[from] soql::SoqlError),
+    /// Occurs when a query locator (the end of a `nextRecordsUrl`) given to
+    /// [`crate::Store::query_more`] was not made by this store's query: mangled, cut
+    /// short, or from another program. Retrying cannot help; run the query again.
+    #[error("invalid query locator: {0}")]
+    BadLocator(String),
 }
 
 impl From<rusqlite::Error> for StoreError {

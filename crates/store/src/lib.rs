@@ -14,7 +14,9 @@
 //! pending changes, cursors and history written in it commit together or not at all.
 //! Reads go through [`Store::read`] (a [`Reader`] on a pooled read-only connection: in WAL
 //! mode it never waits for a sync's write and sees the last commit) or [`WriteTx::read`]
-//! (inside the transaction). [`Store::query`] runs SOQL offline through `soql::compile`;
+//! (inside the transaction). [`Store::query`] runs SOQL offline through `soql::compile`
+//! and answers its first page; [`Store::query_more`] reads the next from the page's
+//! `nextRecordsUrl`;
 //! [`ObjectCatalog`] is the `soql::schema::Catalog` it compiles against. `Store` is
 //! `Send + Sync`; do not call `write` from inside a `write` closure (it would wait forever).
 //!
@@ -131,6 +133,7 @@ pub use key::StoreKey;
 pub use lock::{InstanceLock, LOCK_FILE_NAME};
 pub use objects::ObjectCatalog;
 pub use pending::{ChangeOp, ChangeState, EditOutcome, PendingChange, PendingFilter, Resolution};
+pub use query::{BATCH_SIZES, DEFAULT_BATCH_SIZE};
 pub use records::{
     IdRangeChecksum, MergedRecord, Record, RecordFlags, RemoveOutcome, UpsertOutcome,
 };

@@ -195,9 +195,29 @@ impl<'a> Reader<'a> {
     }
 
     /// Runs a SOQL query over the stored records (`now` resolves `TODAY` and friends);
-    /// returns `{"totalSize", "done": true, "records"}` shaped like the REST answer.
+    /// returns its first page, shaped like the REST answer: `{"totalSize", "done",
+    /// "nextRecordsUrl" (while more follow), "records"}`, at most
+    /// [`crate::DEFAULT_BATCH_SIZE`] records. [`Reader::query_more`] reads the next.
     pub fn query(&self, soql: &str, now: DateTime<Utc>) -> Result<Value, StoreError> {
-        crate::query::query(self.conn, self.catalog, soql, now)
+        self.query_batched(soql, now, crate::DEFAULT_BATCH_SIZE)
+    }
+
+    /// [`Reader::query`] with pages of `batch_size` records (brought within
+    /// [`crate::BATCH_SIZES`]), as `Sforce-Query-Options: batchSize` asks the REST resource.
+    pub fn query_batched(
+        &self,
+        soql: &str,
+        now: DateTime<Utc>,
+        batch_size: u32,
+    ) -> Result<Value, StoreError> {
+        crate::query::query(self.conn, self.catalog, soql, now, batch_size)
+    }
+
+    /// The next page of a query: `locator` is the `nextRecordsUrl` of the page before (or
+    /// its last segment). Pages are keyset reads, so each costs what it returns; nothing
+    /// stays open between them. [`StoreError::BadLocator`] when it is not one this store made.
+    pub fn query_more(&self, locator: &str) -> Result<Value, StoreError> {
+        crate::query::query_more(self.conn, self.catalog, locator)
     }
 
     /// How SQLite runs a SOQL query over the stored records: one `EXPLAIN QUERY PLAN`

@@ -42,6 +42,17 @@ pub fn cell(value: &Value) -> String {
 
 /// Prints rows as an aligned text table under `headers`.
 pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
+    let widths = column_widths(headers, rows);
+    print_row(&widths, headers);
+    print_row(&widths, &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
+    for row in rows {
+        print_row(&widths, row);
+    }
+}
+
+/// The width of each column of a table of `rows` under `headers` (cells count at most
+/// 60 characters).
+pub fn column_widths(headers: &[String], rows: &[Vec<String>]) -> Vec<usize> {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, c) in row.iter().enumerate() {
@@ -50,22 +61,20 @@ pub fn print_table(headers: &[String], rows: &[Vec<String>]) {
             }
         }
     }
-    let line = |cells: &[String]| {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c: String = c.chars().take(60).collect();
-                format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0))
-            })
-            .collect();
-        println!("{}", parts.join("  ").trim_end());
-    };
-    line(headers);
-    line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
-    for row in rows {
-        line(row);
-    }
+    widths
+}
+
+/// Prints one table line, each cell cut at 60 characters and padded to its column's width.
+pub fn print_row(widths: &[usize], cells: &[String]) {
+    let parts: Vec<String> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let c: String = c.chars().take(60).collect();
+            format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0))
+        })
+        .collect();
+    println!("{}", parts.join("  ").trim_end());
 }
 
 /// Prints a local edit's outcome: its object, id and queue position as JSON under `--json`,

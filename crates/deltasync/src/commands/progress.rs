@@ -47,11 +47,12 @@ impl ProgressView {
             Mode::Quiet => {}
             Mode::Lines => match event {
                 SyncEvent::ObjectFinished { object, counts } => eprintln!(
-                    "{object}: {} new, {} updated, {} deleted, {} left scope",
+                    "{object}: {} new, {} updated, {} deleted, {} left scope{}",
                     counts.new + counts.entered_scope,
                     counts.updated,
                     counts.deleted,
-                    counts.left_scope
+                    counts.left_scope,
+                    super::sync::over_limit_note(&counts)
                 ),
                 SyncEvent::Uploaded { done, total } if done >= total => {
                     eprintln!("upload: {done} of {total} changes sent");

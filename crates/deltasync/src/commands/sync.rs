@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use deltasync::device::{Access, run_sync};
-use engine::{SyncKind, SyncReport};
+use engine::{ObjectCounts, SyncKind, SyncReport};
 use serde_json::{Value, json};
 use store::ScheduleEntry;
 use store::history::SyncKind as Trigger;
@@ -19,6 +19,15 @@ pub fn next_due(schedule: &[ScheduleEntry]) -> Option<&ScheduleEntry> {
     schedule.iter().filter(|e| e.next_due_at.is_some()).min_by_key(|e| e.next_due_at)
 }
 
+/// `", N not stored (over max_records)"` when a run left records out for the object's
+/// cap, nothing otherwise.
+pub fn over_limit_note(counts: &ObjectCounts) -> String {
+    if counts.over_limit == 0 {
+        return String::new();
+    }
+    format!(", {} not stored (over max_records)", counts.over_limit)
+}
+
 /// Prints a finished run's counts, per object, as text.
 pub fn print_report(report: &SyncReport) {
     let up = &report.upload;
@@ -30,8 +39,13 @@ pub fn print_report(report: &SyncReport) {
     }
     for (object, c) in &report.objects {
         println!(
-            "{object}: {} new, {} updated, {} deleted, {} left scope, {} entered scope",
-            c.new, c.updated, c.deleted, c.left_scope, c.entered_scope
+            "{object}: {} new, {} updated, {} deleted, {} left scope, {} entered scope{}",
+            c.new,
+            c.updated,
+            c.deleted,
+            c.left_scope,
+            c.entered_scope,
+            over_limit_note(c)
         );
     }
 }

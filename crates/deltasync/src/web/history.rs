@@ -60,7 +60,11 @@ fn upload_count(event: &SyncEvent, key: &str) -> u64 {
 fn size(event: &SyncEvent) -> u64 {
     let down: u64 = object_counts(event)
         .values()
-        .flat_map(|c| c.iter().filter(|(k, _)| k.as_str() != "kept_pending").map(|(_, v)| *v))
+        .flat_map(|c| {
+            c.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "kept_pending" | "over_limit"))
+                .map(|(_, v)| *v)
+        })
         .sum();
     down + upload_count(event, "uploaded")
         + upload_count(event, "failed")
@@ -212,6 +216,9 @@ pub async fn detail_page(
                 div.object-counts {
                     h3 { (object_label(object)) }
                     p.muted.small { (n("new") + n("entered_scope")) " new · " (n("updated")) " updated · " (n("deleted")) " deleted · " (n("left_scope")) " left scope" }
+                    @if n("over_limit") > 0 {
+                        p.small.over-limit { (n("over_limit")) " not stored: the profile's limit for this object is reached" }
+                    }
                     @if let Some(list) = by_object.get(object.as_str()) {
                         ul.list.compact { @for r in list { (record_row(r)) } }
                     }

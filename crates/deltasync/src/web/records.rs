@@ -160,7 +160,8 @@ pub fn pending_ids(handle: &AppHandle, object: &str) -> Result<HashSet<String>, 
     Ok(changes.into_iter().map(|c| c.record_id).collect())
 }
 
-/// Runs an offline query and returns its records.
+/// Runs an offline query and returns the records of its first page (every caller's
+/// LIMIT keeps within one page of [`store::DEFAULT_BATCH_SIZE`]).
 pub fn query_records(handle: &AppHandle, soql: &str) -> Result<Vec<Record>, WebError> {
     let answer = handle.store().query(soql, handle.clock().now())?;
     Ok(match answer.get("records") {

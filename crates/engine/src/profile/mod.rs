@@ -26,6 +26,22 @@
 //! `children` bring along the records of a child relationship; each may narrow the records
 //! it brings with its own `filter`. A record is in scope while any rule brings it in.
 //! `:user` in a filter stands for the syncing user's id.
+//!
+//! # `max_records`
+//!
+//! The most records of the object the device stores, at all times. Priming reads at most
+//! the room left (the server scope first, by `SystemModstamp`, then what held links
+//! bring); a delta, a reconciliation and records entering scope store a new record only
+//! while the object holds fewer than the cap. Stored records are always updated, and a
+//! record with pending local changes is never dropped, so local creates can take an
+//! object past its cap (it then takes no new records until it is back under); lowering
+//! the cap drops nothing already stored. What a run leaves out is counted in
+//! [`crate::ObjectCounts::over_limit`], which reaches the sync report, the CLI and
+//! history: the records in scope the run read and could not store (a delta re-reads its
+//! overlap window, so a record left out just before counts again). A delta's cursor moves
+//! past a record it left out: the record is fetched later only once room has freed up
+//! and it changes again on the server (or is re-read in the overlap window), or when a
+//! full sync finds room for it.
 
 mod diff;
 mod error;

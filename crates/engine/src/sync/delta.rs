@@ -132,8 +132,9 @@ pub(crate) async fn delta_object(
 
     // Records the server-evaluated scope brings in that changed since the cursor, with
     // an overlap window; upserts are idempotent, so re-reading is harmless.
-    // FIXME: max_records caps priming only; records entering later are all stored. A
-    // check of the held count before storing new ones would keep the cap.
+    // The object's `max_records` holds here too: `ObjectRun::apply` stores new records
+    // only while there is room and counts the rest as over the limit. The cursor still
+    // moves past them, so one left out comes back only when it changes again.
     let mut read_in_scope = BTreeSet::new();
     if let Some(soql) = scope.page_query(Some(&StampBound::From(since - overlap)), None) {
         let mut pager =
@@ -202,7 +203,8 @@ pub(crate) async fn delta_object(
     merge_changes(run, &object, object_run.changes);
     info!(
         object = %object, new = counts.new, updated = counts.updated, deleted = counts.deleted,
-        left = counts.left_scope, entered = counts.entered_scope, "delta done"
+        left = counts.left_scope, entered = counts.entered_scope,
+        over_limit = counts.over_limit, "delta done"
     );
     progress(SyncEvent::ObjectFinished { object, counts });
     Ok(outcome)

@@ -73,6 +73,12 @@ pub(crate) struct ObjectRun<'a> {
     /// its pages can be read again, and its last commit flushes them all (see
     /// [`Store::write_unflushed`]).
     pub flush_each: bool,
+    /// The ids the last [`ObjectRun::apply`] left out for the object's `max_records`.
+    pub over_limit_ids: Vec<String>,
+    /// While the object has a `max_records`: its stored count after this run's last
+    /// write, kept up by what each write inserted and removed, so that a write with room
+    /// to spare does not count the table again (see [`within_cap`]).
+    pub stored: Option<u64>,
 }
 
 /// The lookup fields of `object` that some rule of the plan follows to other records.
@@ -107,6 +113,8 @@ impl<'a> ObjectRun<'a> {
             changes: ObjectChanges::default(),
             link_notes: LinkNotes::Keep,
             flush_each: true,
+            over_limit_ids: Vec::new(),
+            stored: None,
         }
     }
 
@@ -160,18 +168,65 @@ impl<'a> ObjectRun<'a> {
             removes.into_iter().filter(|(id, _)| !already_left.contains(id)).collect();
 
         let remove_ids: Vec<&str> = removes.iter().map(|(id, _)| id.as_str()).collect();
+        let cap = self.scope.max_records;
+        let estimate = self.stored;
         let write = |tx: &mut store::WriteTx<'_>| {
-            let upserted = tx.upsert_records(&object, &records)?;
+            // Removals first, so that the room they free counts under `max_records`.
             let removed = tx.delete_records(&object, &remove_ids)?;
+            let estimate = estimate.map(|n| n.saturating_sub(removed.removed.len() as u64));
+            let (keep, stored) = match cap {
+                Some(cap) if !ids.is_empty() => {
+                    let (keep, stored) = within_cap(tx, &object, &ids, cap, estimate)?;
+                    (Some(keep), Some(stored))
+                }
+                _ => (None, estimate),
+            };
+            let upserted = match &keep {
+                Some(keep) if keep.contains(&false) => {
+                    let kept: Vec<Record> = records
+                        .iter()
+                        .zip(keep)
+                        .filter(|(_, k)| **k)
+                        .map(|(r, _)| r.clone())
+                        .collect();
+                    tx.upsert_records(&object, &kept)?
+                }
+                _ => tx.upsert_records(&object, &records)?,
+            };
             if let Some(cursor) = cursor {
                 tx.set_cursor(cursor)?;
             }
-            Ok((upserted, removed))
+            Ok((upserted, removed, keep, stored))
         };
-        let (upserted, removed) = if self.flush_each {
+        let (upserted, removed, keep, stored) = if self.flush_each {
             self.store.write(write)?
         } else {
             self.store.write_unflushed(write)?
+        };
+        if cap.is_some() {
+            self.stored = stored.map(|n| n + upserted.inserted.len() as u64);
+        }
+
+        // Records left out for the object's cap are counted, and not noted as stored.
+        self.over_limit_ids.clear();
+        let (records, kinds, ids) = match keep {
+            Some(keep) if keep.contains(&false) => {
+                let mut out = (Vec::new(), Vec::new(), Vec::new());
+                for (((record, kind), id), k) in records.into_iter().zip(kinds).zip(ids).zip(keep) {
+                    if k {
+                        out.0.push(record);
+                        out.1.push(kind);
+                        out.2.push(id);
+                    } else {
+                        self.counts.over_limit += 1;
+                        self.over_limit_ids.push(id);
+                        trace!(object = %object, "record not stored: over max_records");
+                    }
+                }
+                debug!(object = %object, over_limit = self.counts.over_limit, "object at max_records");
+                out
+            }
+            _ => (records, kinds, ids),
         };
 
         // Count, then note what other objects' scope needs to know.
@@ -431,6 +486,47 @@ impl<'a> ObjectRun<'a> {
         }
         Ok(Some(ok))
     }
+}
+
+/// Which of `ids` (in order) the object can store under its cap of `cap` records, and
+/// its stored count before the write: every record it holds already (so one with pending
+/// local changes is never dropped), and new ones while the stored count stays at most
+/// `cap`. When `estimate` (the count this run's writes leave) has room for all of `ids`,
+/// they all fit; otherwise the count is read inside the write, so it is the one the
+/// write lands on. A record created locally while the run goes on is missing from the
+/// estimate until then; local creates may take an object past its cap anyway.
+fn within_cap(
+    tx: &store::WriteTx<'_>,
+    object: &str,
+    ids: &[String],
+    cap: u64,
+    estimate: Option<u64>,
+) -> Result<(Vec<bool>, u64), store::StoreError> {
+    if let Some(stored) = estimate
+        && stored.saturating_add(ids.len() as u64) <= cap
+    {
+        return Ok((vec![true; ids.len()], stored));
+    }
+    let reader = tx.read();
+    let held = reader.stored_among(object, ids)?;
+    let stored = reader.count(object)?;
+    let mut room = cap.saturating_sub(stored);
+    let mut seen = BTreeSet::new();
+    let keep = ids
+        .iter()
+        .map(|id| {
+            if held.contains(id) || seen.contains(id) {
+                return true;
+            }
+            if room == 0 {
+                return false;
+            }
+            room -= 1;
+            seen.insert(id.clone());
+            true
+        })
+        .collect();
+    Ok((keep, stored))
 }
 
 /// What [`ObjectRun::matching`] checks.

@@ -152,6 +152,10 @@ pub struct ObjectCounts {
     pub entered_scope: u64,
     /// Records that should have left but have pending local changes, so stay flagged.
     pub kept_pending: u64,
+    /// Records in scope that were not stored because the object held its profile's
+    /// `max_records` already (see [`crate::profile`] for when they are fetched later).
+    #[serde(default)]
+    pub over_limit: u64,
 }
 
 impl ObjectCounts {
@@ -163,6 +167,7 @@ impl ObjectCounts {
         self.left_scope += other.left_scope;
         self.entered_scope += other.entered_scope;
         self.kept_pending += other.kept_pending;
+        self.over_limit += other.over_limit;
     }
 }
 

@@ -1,6 +1,8 @@
 //! Priming: the first full read of one object's scope into the store, resumable from the
 //! last page committed.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, Utc};
 use salesforce::wire::Record;
 use store::SyncCursor;
@@ -12,7 +14,7 @@ use super::decide::{
 };
 use super::evaluate::{LinkNotes, ObjectRun, RunChanges, merge_changes};
 use super::lookahead::PageFeed;
-use super::remote::{held_ids, record_id, record_stamp};
+use super::remote::{fetch_ids, held_among, held_ids, record_id, record_stamp};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{Cursor, HeldLink, ObjectScope, StampBound};
 
@@ -137,7 +139,20 @@ pub(crate) async fn prime_object(
     // Pages can be read again; the commit that marks the object primed flushes them all.
     object_run.flush_each = false;
     object_run.link_notes = link_notes;
-    let limit_left = |done: u64| scope.max_records.map(|m| m.saturating_sub(done));
+    // Room left under the profile's `max_records`: by the count the last write left, or
+    // as the store counts it before the first.
+    let room = |object_run: &ObjectRun<'_>| -> Result<Option<u64>, SyncError> {
+        let Some(cap) = scope.max_records else { return Ok(None) };
+        let stored = match object_run.stored {
+            Some(n) => n,
+            None => store.read(|r| r.count(&object))?,
+        };
+        Ok(Some(cap.saturating_sub(stored)))
+    };
+    // Records in scope left out for `max_records`: the server scope's beyond the cap,
+    // and the ids held links bring in once the object is full.
+    let mut server_over = 0;
+    let mut over_ids = BTreeSet::new();
 
     // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction;
     // the next page is fetched while this one is stored.
@@ -148,8 +163,9 @@ pub(crate) async fn prime_object(
     // times at 1M would tell which side it is.
     if state.phase == PrimePhase::Server {
         let bound = position.clone().map(StampBound::After);
-        if limit_left(state.done) != Some(0)
-            && let Some(soql) = scope.page_query(bound.as_ref(), limit_left(state.done))
+        let limit = room(&object_run)?;
+        if limit != Some(0)
+            && let Some(soql) = scope.page_query(bound.as_ref(), limit)
         {
             let mut feed = PageFeed::start(client, vec![soql], ctx.options.page_size, 1);
             while let Some(records) = feed.next().await? {
@@ -161,6 +177,7 @@ pub(crate) async fn prime_object(
                 state.done += records.len() as u64;
                 let row = cursor_row(&object, &state, position.as_ref(), clock.now());
                 store_page(&mut object_run, records, &row)?;
+                over_ids.extend(object_run.over_limit_ids.drain(..));
                 progress(SyncEvent::Progress {
                     object: object.clone(),
                     done: state.done,
@@ -168,16 +185,19 @@ pub(crate) async fn prime_object(
                 });
             }
         }
+        // The query read at most the room there was; the server counted the rest.
+        if room(&object_run)? == Some(0)
+            && let Some(total) = state.total
+        {
+            let stored = store.read(|r| r.count(&object))?;
+            server_over = total.saturating_sub(stored + over_ids.len() as u64);
+        }
         state.phase = PrimePhase::Held;
     }
 
     // Records that held links bring in: targets of held lookups, children of held parents.
+    // Once the object is full, only the ids of the rest are read, to count them.
     for (link, filter) in scope.held_rules() {
-        if limit_left(state.done) == Some(0) {
-            // FIXME: max_records cuts priming short without telling the user which
-            // records are missing; a per-object "truncated" flag in history would.
-            break;
-        }
         let (field, values) = match link {
             HeldLink::LookupTarget { from, field } => {
                 let held = held_ids(store, &object)?;
@@ -190,26 +210,50 @@ pub(crate) async fn prime_object(
                 (field.as_str(), held_ids(store, from)?.into_iter().collect())
             }
         };
-        let queries: Vec<String> = values
-            .chunks(IDS_PER_QUERY)
-            .map(|chunk| scope.by_parents_query(field, chunk, filter))
-            .collect();
-        let mut feed = PageFeed::start(client, queries, PAGE_SIZE, HELD_QUERIES_IN_FLIGHT);
-        while let Some(records) = feed.next().await? {
-            if records.is_empty() {
+        if room(&object_run)? != Some(0) {
+            let queries: Vec<String> = values
+                .chunks(IDS_PER_QUERY)
+                .map(|chunk| scope.by_parents_query(field, chunk, filter))
+                .collect();
+            let mut feed = PageFeed::start(client, queries, PAGE_SIZE, HELD_QUERIES_IN_FLIGHT);
+            while let Some(records) = feed.next().await? {
+                if records.is_empty() {
+                    continue;
+                }
+                state.done += records.len() as u64;
+                let row = cursor_row(&object, &state, None, clock.now());
+                store_page(&mut object_run, records, &row)?;
+                over_ids.extend(object_run.over_limit_ids.drain(..));
+                progress(SyncEvent::Progress {
+                    object: object.clone(),
+                    done: state.done,
+                    total: state.total,
+                });
+                if room(&object_run)? == Some(0) {
+                    break;
+                }
+            }
+            if room(&object_run)? != Some(0) {
                 continue;
             }
-            state.done += records.len() as u64;
-            let row = cursor_row(&object, &state, None, clock.now());
-            store_page(&mut object_run, records, &row)?;
-            progress(SyncEvent::Progress {
-                object: object.clone(),
-                done: state.done,
-                total: state.total,
-            });
-            if limit_left(state.done) == Some(0) {
-                break;
-            }
+        }
+        let mut ids = BTreeSet::new();
+        for chunk in values.chunks(IDS_PER_QUERY) {
+            let soql = scope.ids_by_parents_query(field, chunk, filter);
+            ids.extend(fetch_ids(client, &object, &soql, false, None).await?);
+        }
+        let held = held_among(store, &object, &ids)?;
+        over_ids.extend(ids.into_iter().filter(|id| !held.contains(id)));
+    }
+    if scope.max_records.is_some() {
+        // FIXME: a record that both the server scope and a held link bring in, beyond the
+        // cap, counts twice; the server scope's ids (rather than its count) would settle it.
+        object_run.counts.over_limit = server_over + over_ids.len() as u64;
+        if object_run.counts.over_limit > 0 {
+            info!(
+                object = %object, over_limit = object_run.counts.over_limit,
+                max_records = scope.max_records, "records in scope not stored: over max_records"
+            );
         }
     }
 
@@ -219,7 +263,7 @@ pub(crate) async fn prime_object(
     store.write(|tx| tx.set_cursor(&row))?;
     let counts = object_run.counts;
     merge_changes(run, &object, object_run.changes);
-    info!(object = %object, new = counts.new, "primed");
+    info!(object = %object, new = counts.new, over_limit = counts.over_limit, "primed");
     progress(SyncEvent::ObjectFinished { object, counts });
     Ok(counts)
 }

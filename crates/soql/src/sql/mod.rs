@@ -15,7 +15,11 @@
 //!    [`ChildQuery::relationship`] in the parent record. `assemble` has already put
 //!    `null` there, in SELECT order, so replacing the value keeps the field order;
 //!    Salesforce also reports a relationship without children as `null`.
-//! 3. To answer with JSON text rather than values, [`Compiled::write_record`] writes the
+//! 3. To answer in pages, run [`Compiled::page_sql`] instead of [`Compiled::sql`]: it
+//!    reads the rows after a [`PageAfter`] (taken from the last row of the page before
+//!    with [`Compiled::page_after`]) by the query's ORDER BY and `Id`, so each page costs
+//!    what it holds. The query's LIMIT bounds all pages together ([`Compiled::limit`]).
+//! 4. To answer with JSON text rather than values, [`Compiled::write_record`] writes the
 //!    record `assemble` would build, given the child relationships' values, without
 //!    building it (a page of 2,000 records is mostly allocation otherwise).
 //!
@@ -25,6 +29,7 @@
 
 mod dates;
 mod filter;
+mod keyset;
 mod scope;
 mod shape;
 mod values;
@@ -37,7 +42,10 @@ use crate::ast::{OrderItem, Query, SelectItem};
 use crate::error::SoqlError;
 use crate::schema::{Catalog, ObjectSchema, SqlValue};
 
+use keyset::{Keyset, SortKey};
 use scope::{Ctx, Fragment, Scope};
+
+pub use keyset::PageAfter;
 use shape::{Columns, RecordShape, attributes, json_value};
 
 /// What a compilation depends on besides the query and the catalog.
@@ -80,6 +88,8 @@ pub struct Compiled {
     count: Fragment,
     children: Vec<ChildQuery>,
     api_version: String,
+    /// How to read the records page by page; `None` for counts and aggregates.
+    keyset: Option<Keyset>,
 }
 
 impl Compiled {
@@ -131,6 +141,42 @@ impl Compiled {
                 record
             }
         }
+    }
+}
+
+impl Compiled {
+    /// Whether the records can be read page by page ([`Compiled::page_sql`]): true for
+    /// record queries, false for `COUNT()` and aggregates (one answer each).
+    pub fn pages(&self) -> bool {
+        self.keyset.is_some()
+    }
+
+    /// The statement returning at most `take` rows of the result that follow `after`
+    /// (the first rows without it, the query's OFFSET applied), in the query's order with
+    /// `Id` as the tiebreak: keyset paging, so a page costs what it returns, not what
+    /// came before it. Each row is a row of [`Compiled::sql`] followed by the sort
+    /// values [`Compiled::page_after`] reads. `None` when [`Compiled::pages`] is false or
+    /// `after` does not fit this query's ORDER BY.
+    pub fn page_sql(
+        &self,
+        after: Option<&PageAfter>,
+        take: u64,
+    ) -> Option<(String, Vec<SqlValue>)> {
+        let page = self.keyset.as_ref()?.page(after, take)?;
+        Some((page.text, page.params))
+    }
+
+    /// Where the page after `row` (a row of [`Compiled::page_sql`]) starts.
+    pub fn page_after(&self, row: &[SqlValue]) -> Option<PageAfter> {
+        let keyset = self.keyset.as_ref()?;
+        let id = self.row_id(row)?.to_owned();
+        let keys = row.get(keyset.columns.len()..)?.to_vec();
+        (keys.len() == keyset.keys.len()).then_some(PageAfter { keys, id })
+    }
+
+    /// The query's own LIMIT, which bounds all its pages together.
+    pub fn limit(&self) -> Option<u64> {
+        self.keyset.as_ref().and_then(|k| k.limit)
     }
 }
 
@@ -258,8 +304,9 @@ fn order_clause<'a>(
     ctx: &mut Ctx<'a>,
     scope: &mut Scope<'a>,
     items: &[OrderItem],
-) -> Result<String, SoqlError> {
+) -> Result<(String, Vec<SortKey>), SoqlError> {
     let mut parts = Vec::new();
+    let mut keys = Vec::new();
     for item in items {
         let r = scope.resolve(ctx, &item.field)?;
         // Sorted as compared: keyset paging (`Id > last`) must walk the order it filters by.
@@ -276,9 +323,17 @@ fn order_clause<'a>(
             None => {}
         }
         parts.push(part);
+        let descending = item.descending == Some(true);
+        keys.push(SortKey {
+            column: r.column.clone(),
+            nocase: r.field.field_type.compares_without_case(),
+            descending,
+            // SQLite sorts NULL lowest: first ascending, last descending, as Salesforce.
+            nulls_last: item.nulls_first.map_or(descending, |first| !first),
+        });
     }
     parts.push(scope.id_column());
-    Ok(parts.join(", "))
+    Ok((parts.join(", "), keys))
 }
 
 /// `SELECT columns FROM from WHERE filters [ORDER BY order] [LIMIT ?] [OFFSET ?]`.
@@ -401,8 +456,18 @@ pub fn compile(
     if let Some(w) = &q.where_clause {
         filters.push(filter::condition(&mut ctx, &mut scope, w)?);
     }
-    let order = order_clause(&mut ctx, &mut scope, &q.order_by)?;
+    let (order, keys) = order_clause(&mut ctx, &mut scope, &q.order_by)?;
     let from = scope.tables_sql();
+    let keyset = matches!(output, Output::Records(_)).then(|| Keyset {
+        columns: columns.0.clone(),
+        from: from.clone(),
+        filters: filters.clone(),
+        order: order.clone(),
+        id_column: scope.id_column(),
+        keys,
+        limit: q.limit,
+        offset: q.offset,
+    });
 
     let (statement, count) = match &output {
         Output::Records(_) => {
@@ -431,6 +496,7 @@ pub fn compile(
         count,
         children,
         api_version: opts.api_version.clone(),
+        keyset,
     })
 }
 
@@ -479,7 +545,7 @@ fn child_query<'a>(
     if let Some(w) = &sub.where_clause {
         filters.push(filter::condition(ctx, &mut scope, w)?);
     }
-    let order = order_clause(ctx, &mut scope, &sub.order_by)?;
+    let (order, _) = order_clause(ctx, &mut scope, &sub.order_by)?;
     Ok(ChildQuery {
         relationship: rel.name.clone(),
         object: object.name.clone(),

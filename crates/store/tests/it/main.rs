@@ -3,6 +3,7 @@
 mod history;
 mod membership;
 mod open;
+mod paging;
 mod pending;
 mod props;
 mod query;
