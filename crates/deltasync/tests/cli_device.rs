@@ -65,6 +65,26 @@ impl Fixture {
             .expect("deltasync runs")
     }
 
+    /// Runs with standard output a pipe whose reader is gone before anything is written
+    /// (`deltasync ... | head -0`); returns the exit status and standard error.
+    fn run_into_closed_pipe(&self, args: &[&str]) -> (std::process::ExitStatus, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_deltasync"))
+            .arg("--data-dir")
+            .arg(self.dir())
+            .args(args)
+            .env_remove("DELTASYNC_HOME")
+            .env_remove("RUST_LOG")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("XDG_RUNTIME_DIR", self.dir())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("deltasync runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("deltasync ends");
+        (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
     /// Runs with `--json`, expects success, and returns the parsed output.
     fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--json"];
@@ -465,6 +485,18 @@ fn a_query_larger_than_a_page_prints_every_record_once() {
     let expected: Vec<&str> = names.iter().rev().map(String::as_str).collect();
     assert_eq!(rows, expected);
     assert_eq!(lines[lines.len() - 1], "2150 record(s)");
+
+    // A reader that goes away ends the command quietly, whatever it was printing.
+    for args in [
+        &["query", "SELECT Name FROM Product2"][..],
+        &["--json", "query", "SELECT Name FROM Product2"],
+        &["status"],
+        &["--json", "history"],
+    ] {
+        let (status, stderr) = f.run_into_closed_pipe(args);
+        assert!(status.success(), "{args:?}: {status}: {stderr}");
+        assert!(stderr.trim().is_empty(), "{args:?} wrote to standard error: {stderr}");
+    }
 }
 
 #[test]

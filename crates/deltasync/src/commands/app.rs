@@ -52,9 +52,9 @@ async fn shutdown_signal() {
 
 fn announce(url: &str, handle: &AppHandle) {
     let status = handle.status();
-    println!("deltasync is running for {}.", status.identity.username);
-    println!("Open the field app: {url}");
-    println!("Press Ctrl-C to stop.");
+    say!("deltasync is running for {}.", status.identity.username);
+    say!("Open the field app: {url}");
+    say!("Press Ctrl-C to stop.");
 }
 
 pub async fn run_app(ctx: &Ctx, args: AppArgs) -> anyhow::Result<ExitCode> {
@@ -81,11 +81,7 @@ pub async fn run_app(ctx: &Ctx, args: AppArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn run_demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let data_dir = ctx.dir()?.join("demo");
-    println!(
-        "Starting devorg with {} field-service records in {}",
-        args.records,
-        data_dir.display()
-    );
+    say!("Starting devorg with {} field-service records in {}", args.records, data_dir.display());
     let options = DemoOptions {
         data_dir,
         org_port: 0,
@@ -95,7 +91,7 @@ pub async fn run_demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listener = bind_web(&args.addr).await?;
     let mut view = ProgressView::new(ctx.json);
     let demo = app::demo(options, &mut |event| view.event(event)).await?;
-    println!(
+    say!(
         "devorg: {} (log in as {} / {})",
         demo.org.url(),
         app::DEMO_USER,

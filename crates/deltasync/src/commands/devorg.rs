@@ -76,20 +76,20 @@ pub async fn run(ctx: &Ctx, args: DevorgArgs) -> anyhow::Result<ExitCode> {
             ],
         }));
     } else {
-        println!("devorg listening at {}", org.url());
-        println!("  connected app: {} / {}", devorg::DEMO_CLIENT_ID, devorg::DEMO_CLIENT_SECRET);
-        println!("  admin@devorg.example / {}", devorg::DEMO_ADMIN_PASSWORD);
-        println!(
+        say!("devorg listening at {}", org.url());
+        say!("  connected app: {} / {}", devorg::DEMO_CLIENT_ID, devorg::DEMO_CLIENT_SECRET);
+        say!("  admin@devorg.example / {}", devorg::DEMO_ADMIN_PASSWORD);
+        say!(
             "  tech1@field.example, tech2@field.example, tech3@field.example / {}",
             devorg::DEMO_TECH_PASSWORD
         );
-        println!(
+        say!(
             "log in with: deltasync login --url {} --username tech1@field.example --password {} --client-secret {}",
             org.url(),
             devorg::DEMO_TECH_PASSWORD,
             devorg::DEMO_CLIENT_SECRET
         );
-        println!("Ctrl-C stops it.");
+        say!("Ctrl-C stops it.");
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();

@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, args: HistoryArgs) -> anyhow::Result<ExitCode> {
             print_json(&value);
             return Ok(ExitCode::SUCCESS);
         }
-        println!(
+        say!(
             "Sync {} ({}), started {}, {}",
             event.id,
             event.kind.as_str(),
@@ -70,15 +70,15 @@ pub fn run(ctx: &Ctx, args: HistoryArgs) -> anyhow::Result<ExitCode> {
             event.outcome.map_or("running or interrupted", |o| o.as_str())
         );
         if let Some(reason) = &event.reason {
-            println!("reason: {reason}");
+            say!("reason: {reason}");
         }
         if let Some(objects) = event.counts.as_object() {
             for (object, c) in objects {
-                println!("  {object}: {c}");
+                say!("  {object}: {c}");
             }
         }
         for r in &records {
-            println!(
+            say!(
                 "  {} {} {} {}",
                 r.action.as_str(),
                 r.object,

@@ -65,8 +65,8 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
 
     let saved = device.session()?;
     if !ctx.json {
-        println!("Logged in as {} (org {}).", saved.username, saved.session.org_id);
-        println!("Store key: in {}.", device.key_home());
+        say!("Logged in as {} (org {}).", saved.username, saved.session.org_id);
+        say!("Store key: in {}.", device.key_home());
     }
     let mut view = ProgressView::new(ctx.json);
     let run = run_sync(&engine, Trigger::Initial, engine::SyncKind::Delta, &mut |e| view.event(e))
@@ -90,7 +90,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<ExitCode> {
             "store_key": key_home_json(device.key_home()),
         }));
     } else {
-        println!("Primed {records} records in {} objects.", run.report.objects.len());
+        say!("Primed {records} records in {} objects.", run.report.objects.len());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,9 +19,9 @@ pub fn run(ctx: &Ctx, args: LogoutArgs) -> anyhow::Result<ExitCode> {
             &json!({"logged_out": true, "username": username, "discarded_changes": pending}),
         );
     } else if pending > 0 {
-        println!("Logged out {username}; {pending} pending change(s) discarded.");
+        say!("Logged out {username}; {pending} pending change(s) discarded.");
     } else {
-        println!("Logged out {username}.");
+        say!("Logged out {username}.");
     }
     Ok(ExitCode::SUCCESS)
 }

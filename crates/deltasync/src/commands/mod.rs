@@ -4,6 +4,17 @@
 //! writing under the single-instance lock), does one thing, and prints JSON under
 //! `--json` or text otherwise. Failures come back as one line naming the problem.
 
+/// `println!` for command output: a reader that goes away (`deltasync status | head`)
+/// ends the command quietly, as command-line tools do, instead of a panic.
+macro_rules! say {
+    () => {
+        $crate::commands::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_line(format_args!($($arg)*))
+    };
+}
+
 mod app;
 mod create;
 mod delete;

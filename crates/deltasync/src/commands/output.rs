@@ -7,8 +7,22 @@ use serde_json::{Value, json};
 /// Prints `value` as pretty JSON on standard output.
 pub fn print_json(value: &Value) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
-        Err(_) => println!("{value}"),
+        Ok(text) => say!("{text}"),
+        Err(_) => say!("{value}"),
+    }
+}
+
+/// Writes one line of output (see `say!`). If standard output is closed the process ends
+/// here: quietly for a reader that went away, with an error line for anything else.
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }
 
@@ -74,7 +88,7 @@ pub fn print_row(widths: &[usize], cells: &[String]) {
             format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0))
         })
         .collect();
-    println!("{}", parts.join("  ").trim_end());
+    say!("{}", parts.join("  ").trim_end());
 }
 
 /// Prints a local edit's outcome: its object, id and queue position as JSON under `--json`,
@@ -93,7 +107,7 @@ pub fn print_edit(
             "seq": outcome.seq,
         }));
     } else {
-        println!("{}", text(outcome.seq));
+        say!("{}", text(outcome.seq));
     }
 }
 

@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, args: PendingArgs) -> anyhow::Result<ExitCode> {
     if ctx.json {
         print_json(&json!({"seq": seq, "result": verb.replace(' ', "_")}));
     } else {
-        println!("Pending change {seq} {verb}.");
+        say!("Pending change {seq} {verb}.");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -142,7 +142,7 @@ fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if changes.is_empty() {
-        println!("No pending changes.");
+        say!("No pending changes.");
         return Ok(ExitCode::SUCCESS);
     }
     let rows: Vec<Vec<String>> = changes

@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, args: QueryArgs) -> anyhow::Result<ExitCode> {
     }
     if headers.is_empty() && records(&first).is_empty() {
         // An aggregate without rows, or nothing matched.
-        println!("0 records");
+        say!("0 records");
         return Ok(ExitCode::SUCCESS);
     }
     let total = first["totalSize"].as_u64();
@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, args: QueryArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     })?;
-    println!("{} record(s)", total.unwrap_or(printed));
+    say!("{} record(s)", total.unwrap_or(printed));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -88,12 +88,12 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         }));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("User:    {} ({})", saved.username, saved.session.user_id);
-    println!("Org:     {} at {}", saved.session.org_id, saved.session.instance_url);
-    println!("Network: {}", if online { "online" } else { "offline" });
-    println!("Pending: {pending} change(s)");
-    println!("Key:     in {}", device.key_home());
-    println!();
+    say!("User:    {} ({})", saved.username, saved.session.user_id);
+    say!("Org:     {} at {}", saved.session.org_id, saved.session.instance_url);
+    say!("Network: {}", if online { "online" } else { "offline" });
+    say!("Pending: {pending} change(s)");
+    say!("Key:     in {}", device.key_home());
+    say!();
     let rows: Vec<Vec<String>> = schedule
         .iter()
         .map(|(e, records)| {
@@ -109,7 +109,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     print_table(&headers, &rows);
     for (e, _) in &schedule {
         if let Some(n) = over.get(&e.object).filter(|n| **n > 0) {
-            println!(
+            say!(
                 "{}: {n} record(s) in scope not stored at the last sync (over max_records)",
                 e.object
             );

@@ -32,13 +32,15 @@ pub fn over_limit_note(counts: &ObjectCounts) -> String {
 pub fn print_report(report: &SyncReport) {
     let up = &report.upload;
     if up.uploaded + up.failed + up.conflicts > 0 {
-        println!(
+        say!(
             "Uploaded {} change(s); {} failed, {} conflict(s).",
-            up.uploaded, up.failed, up.conflicts
+            up.uploaded,
+            up.failed,
+            up.conflicts
         );
     }
     for (object, c) in &report.objects {
-        println!(
+        say!(
             "{object}: {} new, {} updated, {} deleted, {} left scope, {} entered scope{}",
             c.new,
             c.updated,
@@ -74,11 +76,7 @@ pub async fn run(ctx: &Ctx, args: SyncArgs) -> anyhow::Result<ExitCode> {
     if let Some(entry) = next
         && let Some(at) = entry.next_due_at
     {
-        println!(
-            "next sync: {} at {}",
-            entry.object,
-            at.with_timezone(&chrono::Local).format("%H:%M")
-        );
+        say!("next sync: {} at {}", entry.object, at.with_timezone(&chrono::Local).format("%H:%M"));
     }
     Ok(ExitCode::SUCCESS)
 }
