@@ -6,6 +6,7 @@
 //! object.
 
 pub mod batch;
+mod cap;
 pub mod decide;
 pub(crate) mod delta;
 pub(crate) mod evaluate;
