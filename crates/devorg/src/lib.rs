@@ -193,6 +193,7 @@ impl DevOrg {
             None => Connection::open_in_memory()?,
         };
         conn.busy_timeout(Duration::from_secs(5))?;
+        db::tune(&conn)?;
         db::migrate(&conn, &schema)?;
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
