@@ -226,7 +226,8 @@ impl DevOrg {
         let app = axum::Router::new()
             .fallback_service(routes)
             .layer(axum::middleware::from_fn(http::trim_trailing_slash))
-            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::middleware));
+            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::middleware))
+            .layer(axum::middleware::from_fn_with_state(org.clone(), http::date_header));
         let (tx, rx) = oneshot::channel::<()>();
         let (tls_files, tls_config) = match tls {
             Some((files, config)) => (Some(files), Some(config)),

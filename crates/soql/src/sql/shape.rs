@@ -45,17 +45,54 @@ enum OutField {
     },
 }
 
+impl OutField {
+    fn name(&self) -> &str {
+        match self {
+            OutField::Scalar { name, .. }
+            | OutField::Parent { name, .. }
+            | OutField::Child { name } => name,
+        }
+    }
+}
+
 /// One record: its object, the column holding its Id, and its fields in SELECT order.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordShape {
     object: String,
     id_column: usize,
     fields: Vec<OutField>,
+    /// The JSON text every record of this shape starts with, up to the API version in
+    /// its url: `{"attributes":{"type":"Account","url":"/services/data/v`.
+    head: Box<[u8]>,
+    /// The url's text between the API version and the Id: `/sobjects/Account/`.
+    url_middle: Box<[u8]>,
+    /// `,"Name":` for each field, in order.
+    keys: Vec<Box<[u8]>>,
 }
 
 impl RecordShape {
     pub fn new(object: &str, id_column: usize) -> RecordShape {
-        RecordShape { object: object.to_string(), id_column, fields: Vec::new() }
+        let mut head = b"{\"attributes\":{\"type\":".to_vec();
+        json_text::write_str(&mut head, object);
+        head.extend_from_slice(b",\"url\":\"/services/data/v");
+        let mut url_middle = Vec::new();
+        json_text::write_str_contents(&mut url_middle, &format!("/sobjects/{object}/"));
+        RecordShape {
+            object: object.to_string(),
+            id_column,
+            fields: Vec::new(),
+            head: head.into(),
+            url_middle: url_middle.into(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, field: OutField) {
+        let mut key = b",".to_vec();
+        json_text::write_str(&mut key, field.name());
+        key.push(b':');
+        self.keys.push(key.into());
+        self.fields.push(field);
     }
 
     /// Adds a selected path, nesting it under its parent relationships.
@@ -70,7 +107,7 @@ impl RecordShape {
                 None => {
                     let id = step.object.field("Id").map_or("Id", |f| f.name.as_str());
                     let id_column = columns.add(format!("{}.{}", quote(&step.alias), quote(id)));
-                    shape.fields.push(OutField::Parent {
+                    shape.push(OutField::Parent {
                         name: step.relationship.clone(),
                         shape: RecordShape::new(&step.object.name, id_column),
                     });
@@ -86,7 +123,7 @@ impl RecordShape {
         if !shape.fields.iter().any(|f| matches!(f, OutField::Scalar { name: n, .. } if n == name))
         {
             let column = columns.add(resolved.column.clone());
-            shape.fields.push(OutField::Scalar {
+            shape.push(OutField::Scalar {
                 name: name.clone(),
                 column,
                 field_type: resolved.field.field_type,
@@ -96,7 +133,7 @@ impl RecordShape {
 
     /// Adds a child relationship's placeholder.
     pub fn add_child(&mut self, name: &str) {
-        self.fields.push(OutField::Child { name: name.to_string() });
+        self.push(OutField::Child { name: name.to_string() });
     }
 
     /// Builds the record for `row`; `None` when its Id is null (an empty or hidden parent).
@@ -150,38 +187,26 @@ impl RecordShape {
             Some(SqlValueRef::Integer(i)) => Cow::Owned(i.to_string()),
             Some(SqlValueRef::Real(r)) => Cow::Owned(r.to_string()),
         };
-        let version = api_version.trim_start_matches('v');
-        out.extend_from_slice(b"{\"attributes\":{\"type\":");
-        json_text::write_str(out, &self.object);
-        // One string, written piece by piece: escaping each piece escapes the whole.
-        out.extend_from_slice(b",\"url\":\"/services/data/v");
-        for part in [version, "/sobjects/", &self.object, "/", &id] {
-            json_text::write_str_contents(out, part);
-        }
+        out.extend_from_slice(&self.head);
+        json_text::write_str_contents(out, api_version.trim_start_matches('v'));
+        out.extend_from_slice(&self.url_middle);
+        json_text::write_str_contents(out, &id);
         out.extend_from_slice(b"\"}");
-        for field in &self.fields {
-            out.push(b',');
+        for (field, key) in self.fields.iter().zip(&self.keys) {
+            out.extend_from_slice(key);
             match field {
-                OutField::Scalar { name, column, field_type } => {
-                    json_text::write_str(out, name);
-                    out.push(b':');
+                OutField::Scalar { column, field_type, .. } => {
                     write_scalar(out, row.value(*column), *field_type);
                 }
-                OutField::Parent { name, shape } => {
-                    json_text::write_str(out, name);
-                    out.push(b':');
+                OutField::Parent { shape, .. } => {
                     if !shape.write_json(row, api_version, &[], out) {
                         out.extend_from_slice(b"null");
                     }
                 }
-                OutField::Child { name } => {
-                    json_text::write_str(out, name);
-                    out.push(b':');
-                    match children.iter().find(|(n, _)| n == name) {
-                        Some((_, v)) => json_text::write_value(out, v),
-                        None => out.extend_from_slice(b"null"),
-                    }
-                }
+                OutField::Child { name } => match children.iter().find(|(n, _)| n == name) {
+                    Some((_, v)) => json_text::write_value(out, v),
+                    None => out.extend_from_slice(b"null"),
+                },
             }
         }
         out.push(b'}');
