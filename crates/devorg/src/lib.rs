@@ -10,6 +10,8 @@
 //!   sharing models and validation rules; projected onto `soql::schema` for queries.
 //! - [`db`]: the SQLite file (or in-memory database): one table per object as
 //!   `soql::schema` lays out, plus `_`-prefixed bookkeeping tables; ids and seed users.
+//! - [`planner_stats`]: `PRAGMA optimize` on open, after every so many rows written and
+//!   at shutdown, so a long-running org's query plans follow its data.
 //! - [`auth`]: password hashes, access / refresh tokens, authorization codes, PKCE.
 //! - [`jwt_bearer`]: the JWT bearer grant's assertion, checked against the certificate
 //!   registered for the connected app.
@@ -69,6 +71,7 @@ pub mod faults;
 pub mod http;
 pub mod jwt_bearer;
 pub mod org;
+pub mod planner_stats;
 pub mod query_cursor;
 pub mod records;
 pub mod routes;
@@ -140,6 +143,9 @@ pub struct Config {
     pub seed: Option<SeedOptions>,
     /// Faults to inject from the start (none by default).
     pub faults: FaultConfig,
+    /// Rows written between two refreshes of the planner's statistics
+    /// ([`planner_stats`]).
+    pub optimize_every_changes: u64,
 }
 
 impl Default for Config {
@@ -164,6 +170,7 @@ impl Default for Config {
             tls: false,
             seed: None,
             faults: FaultConfig::default(),
+            optimize_every_changes: planner_stats::OPTIMIZE_EVERY_CHANGES,
         }
     }
 }
@@ -218,6 +225,7 @@ impl DevOrg {
         let config_addr = config.addr.to_string();
         let faults = config.faults.clone();
         let org = Arc::new(org::Org::new(conn, schema, clock, config, org_id));
+        org.planner_stats.optimize_all(&org.db());
         org.faults.set(faults);
 
         let routes = routes::router(org.clone())
@@ -286,6 +294,7 @@ impl RunningOrg {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.org.planner_stats.optimize_now(&self.org.db());
         tracing::info!("devorg stopped");
     }
 }
