@@ -75,6 +75,7 @@ impl PlannerStats {
 
 /// The org's connection, locked for one caller; when the caller is done with it, the
 /// statistics are refreshed if enough was written.
+#[derive(Debug)]
 pub struct OrgConnection<'a> {
     conn: MutexGuard<'a, Connection>,
     stats: &'a PlannerStats,
