@@ -21,8 +21,8 @@
 //!   every endpoint that touches rows goes through it.
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
 //! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
-//!   collections, composite, composite batch, sObject tree, query, limits), assembled into
-//!   one router.
+//!   collections, composite, composite batch, composite graph, sObject tree, query, limits),
+//!   assembled into one router; every response is dated by the org's clock.
 //! - [`query_cursor`]: runs SOQL through the `soql` compiler against the sharing-aware
 //!   catalog, and keeps the cursors behind `nextRecordsUrl` locators (ids only).
 //! - `bin/devorg.rs`: the `devorg` command, which serves an org until interrupted.

@@ -204,13 +204,16 @@ fn read_ids(ctx: &Ctx<'_>, query: &Query, opts: &CompileOptions) -> Result<Vec<S
     Ok(ids)
 }
 
+/// The values of a record's child relationships, by relationship name.
+type Children<'q> = Vec<(&'q str, Value)>;
+
 /// The child relationships of a page's records, by the parent's id.
 fn child_results<'q>(
     conn: &Connection,
     compiled: &'q Compiled,
     ids: &[String],
-) -> Result<HashMap<String, Vec<(&'q str, Value)>>, ApiError> {
-    let mut nested: HashMap<String, Vec<(&str, Value)>> = HashMap::new();
+) -> Result<HashMap<String, Children<'q>>, ApiError> {
+    let mut nested: HashMap<String, Children<'q>> = HashMap::new();
     for child in compiled.children() {
         let mut groups: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
         for chunk in ids.chunks(CHILD_BATCH) {
