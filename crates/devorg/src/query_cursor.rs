@@ -334,6 +334,13 @@ const RECORD_BYTES: usize = 1024;
 
 /// The page of `plan`'s ids that starts at `start`: the query without its filter,
 /// restricted to those ids.
+// FIXME: a 2,000-record page of 20 fields still takes about 4 ms of devorg's CPU and
+// 7.9 ms p50 in the bench's one-client figure on this shared 2-CPU machine (13 ms before
+// rows were written in place). About 40% is SQLite's own work per row (a seek in the Id
+// index, then in the table, and a copy of every text column), a fifth rusqlite's calls per
+// value, the rest JSON text. A cursor holding rowids (soql selecting the root table's
+// rowid, each page checking the Ids it reads back) would drop the index seek; streaming
+// the body while rows are read would overlap devorg's writing with the client's reading.
 fn plan_page(
     ctx: &Ctx<'_>,
     plan: &Plan,
