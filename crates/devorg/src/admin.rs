@@ -43,6 +43,12 @@ impl Admin {
         crate::db::analyze(&self.org.db()).map_err(|e| ApiError::internal(&e))
     }
 
+    /// How many times the planner's statistics were refreshed (`PRAGMA optimize`) since
+    /// the org started ([`crate::planner_stats`]).
+    pub fn planner_stats_refreshes(&self) -> u64 {
+        self.org.planner_stats.runs()
+    }
+
     /// Runs `f` on the database (for tools that seed or inspect data directly).
     pub fn with_db<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.org.db())

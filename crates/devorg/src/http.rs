@@ -1,16 +1,18 @@
 //! HTTP plumbing shared by all routes: the session extractor (bearer token, API quota),
-//! the JSON body extractor, the API version check, and the logging / limit-info middleware.
+//! the JSON body extractor, the API version check, and the logging / limit-info and
+//! `Date` middleware.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::clock::format_http_date;
 use crate::db::{self, Principal};
 use crate::error::ApiError;
 use crate::org::Org;
@@ -138,6 +140,21 @@ pub async fn observe(
         duration_ms = started.elapsed().as_millis() as u64,
         "request"
     );
+    response
+}
+
+/// Dates every response (`Date`, an IMF-fixdate) by the org's clock rather than the wall
+/// clock, as Salesforce dates its own: a client that reads the server's time from it sees
+/// the time tests set.
+pub async fn date_header(
+    axum::extract::State(org): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&format_http_date(org.clock.now())) {
+        response.headers_mut().insert(header::DATE, v);
+    }
     response
 }
 

@@ -10,6 +10,8 @@
 //!   sharing models and validation rules; projected onto `soql::schema` for queries.
 //! - [`db`]: the SQLite file (or in-memory database): one table per object as
 //!   `soql::schema` lays out, plus `_`-prefixed bookkeeping tables; ids and seed users.
+//! - [`planner_stats`]: `PRAGMA optimize` on open, after every so many rows written and
+//!   at shutdown, so a long-running org's query plans follow its data.
 //! - [`auth`]: password hashes, access / refresh tokens, authorization codes, PKCE.
 //! - [`jwt_bearer`]: the JWT bearer grant's assertion, checked against the certificate
 //!   registered for the connected app.
@@ -19,8 +21,8 @@
 //!   every endpoint that touches rows goes through it.
 //! - [`http`]: extractors (session, JSON body), version check, logging middleware.
 //! - [`routes`]: one module per API area (oauth, soap login, versions, describe, sobjects,
-//!   collections, composite, composite batch, sObject tree, query, limits), assembled into
-//!   one router.
+//!   collections, composite, composite batch, composite graph, sObject tree, query, limits),
+//!   assembled into one router; every response is dated by the org's clock.
 //! - [`query_cursor`]: runs SOQL through the `soql` compiler against the sharing-aware
 //!   catalog, and keeps the cursors behind `nextRecordsUrl` locators (ids only).
 //! - `bin/devorg.rs`: the `devorg` command, which serves an org until interrupted.
@@ -69,6 +71,7 @@ pub mod faults;
 pub mod http;
 pub mod jwt_bearer;
 pub mod org;
+pub mod planner_stats;
 pub mod query_cursor;
 pub mod records;
 pub mod routes;
@@ -140,6 +143,9 @@ pub struct Config {
     pub seed: Option<SeedOptions>,
     /// Faults to inject from the start (none by default).
     pub faults: FaultConfig,
+    /// Rows written between two refreshes of the planner's statistics
+    /// ([`planner_stats`]).
+    pub optimize_every_changes: u64,
 }
 
 impl Default for Config {
@@ -164,6 +170,7 @@ impl Default for Config {
             tls: false,
             seed: None,
             faults: FaultConfig::default(),
+            optimize_every_changes: planner_stats::OPTIMIZE_EVERY_CHANGES,
         }
     }
 }
@@ -193,6 +200,7 @@ impl DevOrg {
             None => Connection::open_in_memory()?,
         };
         conn.busy_timeout(Duration::from_secs(5))?;
+        db::tune(&conn)?;
         db::migrate(&conn, &schema)?;
         let org_id = db::org_id(&conn)?.to_string();
         db::seed_users(&conn, clock.now())?;
@@ -217,6 +225,7 @@ impl DevOrg {
         let config_addr = config.addr.to_string();
         let faults = config.faults.clone();
         let org = Arc::new(org::Org::new(conn, schema, clock, config, org_id));
+        org.planner_stats.optimize_all(&org.db());
         org.faults.set(faults);
 
         let routes = routes::router(org.clone())
@@ -225,7 +234,8 @@ impl DevOrg {
         let app = axum::Router::new()
             .fallback_service(routes)
             .layer(axum::middleware::from_fn(http::trim_trailing_slash))
-            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::middleware));
+            .layer(axum::middleware::from_fn_with_state(org.clone(), faults::middleware))
+            .layer(axum::middleware::from_fn_with_state(org.clone(), http::date_header));
         let (tx, rx) = oneshot::channel::<()>();
         let (tls_files, tls_config) = match tls {
             Some((files, config)) => (Some(files), Some(config)),
@@ -284,6 +294,7 @@ impl RunningOrg {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.org.planner_stats.optimize_now(&self.org.db());
         tracing::info!("devorg stopped");
     }
 }

@@ -1,13 +1,14 @@
 //! The shared state of a running org: database, schema, sharing settings, clock, API usage.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use rusqlite::Connection;
 
 use crate::Config;
 use crate::clock::Clock;
 use crate::db::Principal;
+use crate::planner_stats::{OrgConnection, PlannerStats};
 use crate::schema::{Schema, Sharing};
 
 /// Daily API request accounting.
@@ -33,6 +34,8 @@ pub struct Org {
     pub open_transactions: crate::txn_hold::OpenTransactions,
     /// Faults injected into requests.
     pub faults: crate::faults::Faults,
+    /// When the planner's statistics were last refreshed.
+    pub planner_stats: PlannerStats,
 }
 
 impl Org {
@@ -56,6 +59,7 @@ impl Org {
                 (key, saved.unwrap_or_else(|| o.sharing.clone()))
             })
             .collect();
+        let planner_stats = PlannerStats::new(config.optimize_every_changes);
         Org {
             db: Mutex::new(conn),
             schema,
@@ -67,13 +71,18 @@ impl Org {
             cursors: crate::query_cursor::CursorStore::default(),
             open_transactions: Default::default(),
             faults: Default::default(),
+            planner_stats,
         }
     }
 
     /// The database connection, locked for the caller. Every request holds it for the
-    /// whole of its work, so a request's writes are one transaction.
-    pub fn db(&self) -> MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    /// whole of its work, so a request's writes are one transaction; letting it go may
+    /// refresh the planner's statistics ([`crate::planner_stats`]).
+    pub fn db(&self) -> OrgConnection<'_> {
+        OrgConnection::new(
+            self.db.lock().unwrap_or_else(PoisonError::into_inner),
+            &self.planner_stats,
+        )
     }
 
     /// The 15-character org id that starts every access token.

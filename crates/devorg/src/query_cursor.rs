@@ -1,11 +1,12 @@
 //! Query execution and the open cursors behind `nextRecordsUrl` locators.
 //!
-//! A query runs once, when the first page is asked for: the first page's rows are kept
-//! whole, and of every other row only its Id, in order. A later page compiles the same
-//! query restricted to that page's ids (an `Id IN (...)` condition on the root table), so
-//! it costs an index lookup per row plus its child subqueries, never a re-run of the
-//! whole query, and a cursor holds ids rather than rows. Like Salesforce, a user keeps at most
-//! [`MAX_CURSORS_PER_USER`] cursors (the oldest goes first), and a cursor idle for
+//! A query runs once, when the first page is asked for, and reads only the Ids of the
+//! rows it matches, in order. Every page, the first included, compiles the same query
+//! without its filter and restricted to that page's ids (`Id IN` the ids, bound as one
+//! JSON array), so it costs an index lookup per row plus its child subqueries, never a
+//! re-run of the whole query, and a cursor holds ids rather than rows. Rows are written
+//! to the response as JSON straight from SQLite's buffers. Like Salesforce, a user keeps
+//! at most [`MAX_CURSORS_PER_USER`] cursors (the oldest goes first), and a cursor idle for
 //! [`CURSOR_IDLE`] expires.
 
 use std::collections::HashMap;
@@ -15,16 +16,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use rusqlite::Connection;
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Statement};
 use serde_json::{Map, Value, json};
-use soql::ast::Query;
-use soql::schema::{Catalog, ObjectSchema, RowFilter, SqlValue};
+use soql::ast::{FieldPath, Query, SelectItem, Span};
+use soql::schema::{Catalog, ObjectSchema, RowFilter, RowValues, SqlValue, SqlValueRef};
 use soql::{CompileOptions, Compiled, child_result};
 
 use crate::error::ApiError;
 use crate::records::Ctx;
-use crate::sharing::{SharedCatalog, to_sqlite};
+use crate::sharing::SharedCatalog;
 
 /// Open cursors one user may hold.
 pub const MAX_CURSORS_PER_USER: usize = 10;
@@ -39,7 +40,7 @@ const ROOT_ALIAS: &str = "t0";
 /// What a cursor needs to produce any page of its query again.
 #[derive(Debug, Clone)]
 struct Plan {
-    /// The query without LIMIT and OFFSET (the ids already reflect them).
+    /// The query without WHERE, LIMIT and OFFSET (the ids already reflect them).
     query: Query,
     include_deleted: bool,
     now: DateTime<Utc>,
@@ -110,104 +111,154 @@ fn invalid_locator() -> ApiError {
     ApiError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator")
 }
 
-// FIXME: a 2,000-record page still copies every text column into its own `String` here
-// before `Compiled::write_record` escapes it into the body (over a quarter of devorg's time
-// per page); a `soql` writer that reads columns through a row accessor could escape
-// straight from SQLite's buffers.
-fn sql_row(r: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Vec<SqlValue>> {
-    let mut row = Vec::with_capacity(n);
-    for i in 0..n {
-        row.push(match r.get_ref(i)? {
-            ValueRef::Null | ValueRef::Blob(_) => SqlValue::Null,
-            ValueRef::Integer(v) => SqlValue::Integer(v),
-            ValueRef::Real(v) => SqlValue::Real(v),
-            ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
-        });
-    }
-    Ok(row)
+fn soql_error(text: &str) -> impl Fn(soql::SoqlError) -> ApiError + '_ {
+    move |e| ApiError::bad_request(e.error_code(), e.salesforce_message(text))
 }
 
+/// A statement's current row, read in place: text is handed out as SQLite holds it.
+struct StatementRow<'a, 's>(&'a rusqlite::Row<'s>);
+
+impl RowValues for StatementRow<'_, '_> {
+    fn value(&self, i: usize) -> Option<SqlValueRef<'_>> {
+        Some(match self.0.get_ref(i).ok()? {
+            ValueRef::Null | ValueRef::Blob(_) => SqlValueRef::Null,
+            ValueRef::Integer(v) => SqlValueRef::Integer(v),
+            ValueRef::Real(v) => SqlValueRef::Real(v),
+            // Every value devorg stores arrived as JSON text, so it is valid UTF-8.
+            ValueRef::Text(t) => {
+                std::str::from_utf8(t).map_or(SqlValueRef::Null, SqlValueRef::Text)
+            }
+        })
+    }
+}
+
+/// Prepares `sql` (from the statement cache) with `params` bound in order.
+fn bound<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<rusqlite::CachedStatement<'c>, ApiError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    Ok(stmt)
+}
+
+fn bind(stmt: &mut Statement<'_>, params: &[SqlValue]) -> Result<(), ApiError> {
+    for (i, p) in params.iter().enumerate() {
+        match p {
+            SqlValue::Null => stmt.raw_bind_parameter(i + 1, rusqlite::types::Null)?,
+            SqlValue::Integer(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            SqlValue::Real(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            SqlValue::Text(v) => stmt.raw_bind_parameter(i + 1, v.as_str())?,
+        }
+    }
+    Ok(())
+}
+
+/// Every row of a statement, copied out (child subqueries and aggregate results).
 fn read_rows(
     conn: &Connection,
     sql: &str,
-    params: Vec<SqlValue>,
+    params: &[SqlValue],
 ) -> Result<Vec<Vec<SqlValue>>, ApiError> {
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = bound(conn, sql, params)?;
     let n = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(params.into_iter().map(to_sqlite)))?;
+    let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(sql_row(r, n)?);
+        let row = StatementRow(r);
+        out.push((0..n).map(|i| copied(row.value(i))).collect());
     }
     Ok(out)
 }
 
-/// Reads a query's result keeping the first `keep` rows whole and the Id of every row.
-fn read_first_rows_and_ids(
-    conn: &Connection,
-    compiled: &Compiled,
-    keep: usize,
-) -> Result<(Vec<Vec<SqlValue>>, Vec<String>), ApiError> {
-    let mut stmt = conn.prepare_cached(&compiled.sql)?;
-    let n = stmt.column_count();
-    let params = compiled.params.iter().cloned().map(to_sqlite);
-    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-    let (mut first, mut ids) = (Vec::new(), Vec::new());
-    while let Some(r) = rows.next()? {
-        // Past the first page only the Id (the first column) is read.
-        let row = sql_row(r, if first.len() < keep { n } else { n.min(1) })?;
-        if let Some(id) = compiled.row_id(&row) {
-            ids.push(id.to_string());
-        }
-        if first.len() < keep {
-            first.push(row);
-        }
+fn copied(v: Option<SqlValueRef<'_>>) -> SqlValue {
+    match v {
+        None | Some(SqlValueRef::Null) => SqlValue::Null,
+        Some(SqlValueRef::Integer(v)) => SqlValue::Integer(v),
+        Some(SqlValueRef::Real(v)) => SqlValue::Real(v),
+        Some(SqlValueRef::Text(t)) => SqlValue::Text(t.to_string()),
     }
-    Ok((first, ids))
 }
 
-/// Writes the `records` array of one page as JSON text, child subqueries filled in.
+/// The query reduced to the Id of each record it returns, in its order.
+fn id_query(query: &Query) -> Query {
+    let id = FieldPath { parts: vec!["Id".to_string()], span: Span::default() };
+    Query { select: vec![SelectItem::Field(id)], ..query.clone() }
+}
+
+/// Runs the query for the Ids of the records it returns, in order.
+fn read_ids(ctx: &Ctx<'_>, query: &Query, opts: &CompileOptions) -> Result<Vec<String>, ApiError> {
+    let catalog = SharedCatalog { org: ctx.org, access: ctx.access };
+    let ids_query = id_query(query);
+    let compiled = soql::compile(&ids_query, &catalog, opts)
+        .map_err(|e| soql_error(&ids_query.to_string())(e))?;
+    let mut stmt = bound(ctx.conn, &compiled.sql, &compiled.params)?;
+    let mut rows = stmt.raw_query();
+    let mut ids = Vec::new();
+    while let Some(r) = rows.next()? {
+        if let Some(id) = compiled.row_id(&StatementRow(r)) {
+            ids.push(id.to_string());
+        }
+    }
+    Ok(ids)
+}
+
+/// The values of a record's child relationships, by relationship name.
+type Children<'q> = Vec<(&'q str, Value)>;
+
+/// The child relationships of a page's records, by the parent's id.
+fn child_results<'q>(
+    conn: &Connection,
+    compiled: &'q Compiled,
+    ids: &[String],
+) -> Result<HashMap<String, Children<'q>>, ApiError> {
+    let mut nested: HashMap<String, Children<'q>> = HashMap::new();
+    for child in compiled.children() {
+        let mut groups: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
+        for chunk in ids.chunks(CHILD_BATCH) {
+            let (sql, params) = child.sql_for_parents(chunk);
+            for row in read_rows(conn, &sql, &params)? {
+                if let Some(parent) = child.parent_id(&row) {
+                    groups.entry(parent.to_string()).or_default().push(child.assemble(&row));
+                }
+            }
+        }
+        for (parent, kids) in groups {
+            nested
+                .entry(parent)
+                .or_default()
+                .push((child.relationship.as_str(), child_result(kids)));
+        }
+    }
+    Ok(nested)
+}
+
+/// Writes the `records` array of one page as JSON text, child subqueries filled in,
+/// each record straight from the statement's row.
 fn write_records(
     conn: &Connection,
     compiled: &Compiled,
-    rows: &[Vec<SqlValue>],
+    ids: &[String],
     out: &mut Vec<u8>,
 ) -> Result<(), ApiError> {
-    // The child relationships of each row that has children.
-    let mut nested: Vec<Vec<(&str, Value)>> = vec![Vec::new(); rows.len()];
-    if !compiled.children().is_empty() {
-        let ids: Vec<String> =
-            rows.iter().filter_map(|r| compiled.row_id(r).map(str::to_string)).collect();
-        let index: HashMap<&str, usize> = rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| compiled.row_id(r).map(|id| (id, i)))
-            .collect();
-        for child in compiled.children() {
-            let mut groups: HashMap<usize, Vec<Map<String, Value>>> = HashMap::new();
-            for chunk in ids.chunks(CHILD_BATCH) {
-                let (sql, params) = child.sql_for_parents(chunk);
-                for row in read_rows(conn, &sql, params)? {
-                    if let Some(&i) = child.parent_id(&row).and_then(|p| index.get(p)) {
-                        groups.entry(i).or_default().push(child.assemble(&row));
-                    }
-                }
-            }
-            for (i, kids) in groups {
-                if let Some(slot) = nested.get_mut(i) {
-                    slot.push((child.relationship.as_str(), child_result(kids)));
-                }
-            }
-        }
-    }
-
+    let nested = child_results(conn, compiled, ids)?;
+    let mut stmt = bound(conn, &compiled.sql, &compiled.params)?;
+    let mut rows = stmt.raw_query();
     out.push(b'[');
-    for (i, (row, kids)) in rows.iter().zip(&nested).enumerate() {
-        if i > 0 {
+    let mut first = true;
+    while let Some(r) = rows.next()? {
+        let row = StatementRow(r);
+        if !first {
             out.push(b',');
         }
-        let kids: Vec<(&str, &Value)> = kids.iter().map(|(k, v)| (*k, v)).collect();
-        compiled.write_record(row, &kids, out);
+        first = false;
+        let kids: Vec<(&str, &Value)> = compiled
+            .row_id(&row)
+            .and_then(|id| nested.get(id))
+            .map(|kids| kids.iter().map(|(k, v)| (*k, v)).collect())
+            .unwrap_or_default();
+        compiled.write_record(&row, &kids, out);
     }
     out.push(b']');
     Ok(())
@@ -216,7 +267,10 @@ fn write_records(
 /// The user's catalog, with the query's own table narrowed to one page of ids.
 struct PageCatalog<'a> {
     shared: SharedCatalog<'a>,
-    ids: &'a [String],
+    /// The page's ids as one JSON array, bound as a single parameter: the statement's text
+    /// is the same for every page, and no bound value steers the plan, so SQLite neither
+    /// parses a long `IN (?, ?, ...)` list nor plans the statement again for each page.
+    ids_json: String,
 }
 
 impl Catalog for PageCatalog<'_> {
@@ -229,20 +283,14 @@ impl Catalog for PageCatalog<'_> {
         if alias != ROOT_ALIAS {
             return base;
         }
-        let marks = vec!["?"; self.ids.len()].join(", ");
-        let mut params: Vec<SqlValue> = Vec::new();
-        let mut sql = format!("{alias}.\"Id\" IN ({marks})");
-        params.extend(self.ids.iter().map(|id| SqlValue::Text(id.clone())));
+        let mut sql = format!("{alias}.\"Id\" IN (SELECT value FROM json_each(?))");
+        let mut params = vec![SqlValue::Text(self.ids_json.clone())];
         if let Some(b) = base {
             sql = format!("({}) AND {sql}", b.sql);
             params.splice(0..0, b.params);
         }
         Some(RowFilter { sql, params })
     }
-}
-
-fn soql_error(text: &str) -> impl Fn(soql::SoqlError) -> ApiError + '_ {
-    move |e| ApiError::bad_request(e.error_code(), e.salesforce_message(text))
 }
 
 /// One page of a query's results, as the JSON text of its response body.
@@ -261,16 +309,14 @@ impl Page {
     }
 }
 
-/// `{"totalSize","done"[,"nextRecordsUrl"],"records"}` for the page that ends at `end`.
-fn write_page(
+/// `{"totalSize","done"[,"nextRecordsUrl"],"records":` for the page that ends at `end`.
+fn page_head(
     ctx: &Ctx<'_>,
-    compiled: &Compiled,
-    rows: &[Vec<SqlValue>],
     total: usize,
     end: usize,
     cursor_id: Option<&str>,
-) -> Result<Page, ApiError> {
-    let mut out = Vec::with_capacity(256 + rows.len() * 1024);
+    out: &mut Vec<u8>,
+) -> Result<(), ApiError> {
     let done = end >= total;
     out.extend_from_slice(format!("{{\"totalSize\":{total},\"done\":{done}").as_bytes());
     if !done && let Some(id) = cursor_id {
@@ -279,7 +325,51 @@ fn write_page(
         out.extend_from_slice(&serde_json::to_vec(&url).map_err(|e| ApiError::internal(&e))?);
     }
     out.extend_from_slice(b",\"records\":");
-    write_records(ctx.conn, compiled, rows, &mut out)?;
+    Ok(())
+}
+
+/// Room for one record of a page in the response body, so a page is rarely copied as it
+/// grows.
+const RECORD_BYTES: usize = 1024;
+
+/// The page of `plan`'s ids that starts at `start`: the query without its filter,
+/// restricted to those ids.
+// FIXME: a 2,000-record page of 20 fields still takes about 5 ms in devorg's handler and
+// 7.6 ms p50 in the bench's one-client figure on this shared 2-CPU machine (12.1 ms before
+// rows were written in place, measured back to back). About 40% of the handler is SQLite's
+// own work per row (a seek in the Id index, then in the table, and a copy of every text
+// column), a fifth rusqlite's calls per value, the rest JSON text; the other 2.5 ms are the
+// 2 MB body crossing loopback into the client. A cursor holding rowids (soql selecting the
+// root table's rowid, each page checking the Ids it reads back) would drop the index seek.
+// Sending the body in 256 KiB pieces from a blocking thread while rows were read was tried:
+// the p50 stayed, and first pages' p99 rose.
+fn plan_page(
+    ctx: &Ctx<'_>,
+    plan: &Plan,
+    start: usize,
+    cursor_id: Option<&str>,
+) -> Result<Page, ApiError> {
+    let total = plan.ids.len();
+    let end = (start + plan.batch).min(total);
+    let page_ids = plan.ids.get(start..end).unwrap_or(&[]);
+    let mut out = Vec::with_capacity(256 + page_ids.len() * RECORD_BYTES);
+    page_head(ctx, total, end, cursor_id, &mut out)?;
+    if page_ids.is_empty() {
+        out.extend_from_slice(b"[]}");
+        return Ok(Page(out));
+    }
+
+    let ids_json = serde_json::to_string(page_ids).map_err(|e| ApiError::internal(&e))?;
+    let catalog =
+        PageCatalog { shared: SharedCatalog { org: ctx.org, access: ctx.access }, ids_json };
+    let opts = CompileOptions {
+        now: plan.now,
+        api_version: ctx.version.to_string(),
+        include_deleted: plan.include_deleted,
+    };
+    let compiled = soql::compile(&plan.query, &catalog, &opts)
+        .map_err(|e| soql_error(&plan.query.to_string())(e))?;
+    write_records(ctx.conn, &compiled, page_ids, &mut out)?;
     out.push(b'}');
     Ok(Page(out))
 }
@@ -313,7 +403,7 @@ pub fn query_page(
     let compiled = soql::compile(&query, &catalog, &opts).map_err(soql_error(text))?;
 
     if compiled.is_count() {
-        let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
+        let rows = read_rows(ctx.conn, &compiled.sql, &compiled.params)?;
         let n = match rows.first().and_then(|r| r.first()) {
             Some(SqlValue::Integer(n)) => *n,
             _ => 0,
@@ -321,22 +411,37 @@ pub fn query_page(
         let body = json!({"totalSize": n, "done": true, "records": []});
         return serde_json::to_vec(&body).map(Page).map_err(|e| ApiError::internal(&e));
     }
-    let (first, ids) = read_first_rows_and_ids(ctx.conn, &compiled, batch)?;
-    let total = ids.len().max(first.len());
-    tracing::debug!(object = compiled.object(), rows = total, "query ran");
-    if total <= batch {
-        return write_page(ctx, &compiled, &first, total, total, None);
+    if !compiled.returns_records() {
+        // Aggregate results: one row, no ids.
+        let rows = read_rows(ctx.conn, &compiled.sql, &compiled.params)?;
+        let mut out = Vec::new();
+        page_head(ctx, rows.len(), rows.len(), None, &mut out)?;
+        out.push(b'[');
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            compiled.write_record(row, &[], &mut out);
+        }
+        out.extend_from_slice(b"]}");
+        return Ok(Page(out));
     }
 
-    let mut query = query;
-    query.limit = None;
-    query.offset = None;
+    let ids = read_ids(ctx, &query, &opts)?;
+    let total = ids.len();
+    tracing::debug!(object = compiled.object(), rows = total, "query ran");
+    // The ids met the filter and reflect LIMIT and OFFSET: pages read them as they are.
+    let query = Query { where_clause: None, limit: None, offset: None, ..query };
+    let plan = Plan { query, include_deleted, now: ctx.now, ids: Arc::new(ids), batch };
+    if total <= batch {
+        return plan_page(ctx, &plan, 0, None);
+    }
     let id = ctx.org.cursors.insert(Cursor {
         user_id: ctx.access.user.user_id.clone(),
-        plan: Plan { query, include_deleted, now: ctx.now, ids: Arc::new(ids), batch },
+        plan: plan.clone(),
         last_used: Instant::now(),
     });
-    write_page(ctx, &compiled, &first, total, batch, Some(&id))
+    plan_page(ctx, &plan, 0, Some(&id))
 }
 
 /// Returns the page a locator (`01g...-2000`) points at.
@@ -344,31 +449,14 @@ pub fn more_page(ctx: &Ctx<'_>, locator: &str) -> Result<Page, ApiError> {
     let (id, start) = locator.rsplit_once('-').ok_or_else(invalid_locator)?;
     let start: usize = start.parse().map_err(|_| invalid_locator())?;
     let plan = ctx.org.cursors.get(id, &ctx.access.user.user_id).ok_or_else(invalid_locator)?;
-    let total = plan.ids.len();
-    if start >= total {
+    if start >= plan.ids.len() {
         return Err(invalid_locator());
     }
-    let end = (start + plan.batch).min(total);
-    let page_ids = plan.ids.get(start..end).unwrap_or(&[]);
-
-    // The same query, narrowed to this page's ids; rows come back in the query's order.
-    let catalog =
-        PageCatalog { shared: SharedCatalog { org: ctx.org, access: ctx.access }, ids: page_ids };
-    let opts = CompileOptions {
-        now: plan.now,
-        api_version: ctx.version.to_string(),
-        include_deleted: plan.include_deleted,
-    };
     // The page's ids met the query's filter when it ran (a cursor is a snapshot of the
     // result), so the filter is not evaluated again: a semi-join would otherwise be run
     // once per page, making a long result cost the square of its length.
-    let mut page_query = plan.query.clone();
-    page_query.where_clause = None;
-    let text = page_query.to_string();
-    let compiled = soql::compile(&page_query, &catalog, &opts).map_err(soql_error(&text))?;
-    let rows = read_rows(ctx.conn, &compiled.sql, compiled.params.clone())?;
-    let page = write_page(ctx, &compiled, &rows, total, end, Some(id))?;
-    if end >= total {
+    let page = plan_page(ctx, &plan, start, Some(id))?;
+    if start + plan.batch >= plan.ids.len() {
         ctx.org.cursors.close(id);
     }
     Ok(page)

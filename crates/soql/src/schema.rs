@@ -171,6 +171,54 @@ pub enum SqlValue {
     Text(String),
 }
 
+impl SqlValue {
+    /// The value borrowed, as a [`RowValues`] source hands it out.
+    pub fn as_ref(&self) -> SqlValueRef<'_> {
+        match self {
+            SqlValue::Null => SqlValueRef::Null,
+            SqlValue::Integer(i) => SqlValueRef::Integer(*i),
+            SqlValue::Real(r) => SqlValueRef::Real(*r),
+            SqlValue::Text(t) => SqlValueRef::Text(t),
+        }
+    }
+}
+
+/// A value of a result row, borrowed from wherever the row lives (a SQLite statement's
+/// buffers, or a [`SqlValue`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SqlValueRef<'a> {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(&'a str),
+}
+
+/// The columns of one result row, read in place: an executor can write records
+/// ([`crate::Compiled::write_record`]) straight from a statement's current row without
+/// copying its text into [`SqlValue`]s first.
+pub trait RowValues {
+    /// The value of column `i`; `None` past the last column.
+    fn value(&self, i: usize) -> Option<SqlValueRef<'_>>;
+}
+
+impl RowValues for [SqlValue] {
+    fn value(&self, i: usize) -> Option<SqlValueRef<'_>> {
+        self.get(i).map(SqlValue::as_ref)
+    }
+}
+
+impl<const N: usize> RowValues for [SqlValue; N] {
+    fn value(&self, i: usize) -> Option<SqlValueRef<'_>> {
+        self.as_slice().value(i)
+    }
+}
+
+impl RowValues for Vec<SqlValue> {
+    fn value(&self, i: usize) -> Option<SqlValueRef<'_>> {
+        self.as_slice().value(i)
+    }
+}
+
 /// An extra condition a catalog adds wherever an object's table is read, such as a
 /// sharing rule. `sql` refers to the table through the alias it was given and uses `?`
 /// placeholders that `params` fill in order.

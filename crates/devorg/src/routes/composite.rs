@@ -35,12 +35,22 @@ impl SubResponse {
         SubResponse { status, body, headers: Map::new() }
     }
 
-    fn error(e: &ApiError) -> SubResponse {
+    pub(crate) fn error(e: &ApiError) -> SubResponse {
         SubResponse::ok(e.status, json!([e.to_resource_json()]))
+    }
+
+    /// The subrequest's entry in a `compositeResponse` array.
+    pub(crate) fn entry(self, reference: &str) -> Value {
+        json!({
+            "body": self.body,
+            "httpHeaders": self.headers,
+            "httpStatusCode": self.status.as_u16(),
+            "referenceId": reference,
+        })
     }
 }
 
-fn halted(message: &str) -> ApiError {
+pub(crate) fn halted(message: &str) -> ApiError {
     ApiError::bad_request("PROCESSING_HALTED", message)
 }
 
@@ -118,7 +128,7 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
 
 /// Runs one subrequest against the shared transaction.
 // FIXME: only sObject rows, queries, describe and collections are served inside a
-// composite request; `/composite/graph` is not served at all.
+// composite request (and sObject rows inside a graph, `composite_graph`).
 pub(crate) fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,
@@ -233,7 +243,7 @@ pub(crate) fn dispatch(
 }
 
 /// The decoded segments of a subrequest's path.
-fn path_segments(path: &str) -> Vec<String> {
+pub(crate) fn path_segments(path: &str) -> Vec<String> {
     path.trim_matches('/')
         .split('/')
         .map(|s| {
@@ -297,6 +307,24 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
             ),
         ));
     }
+    let (out, _) = run_in_order(ctx, requests, all_or_none, |_| None)?;
+    Ok(json!({"compositeResponse": out}))
+}
+
+/// The message of a subrequest that was undone or not run because another failed.
+const ROLLED_BACK: &str =
+    "The transaction was rolled back since another operation in the same transaction failed.";
+
+/// Runs subrequests in order, each able to refer to the results of earlier ones, and
+/// returns their `compositeResponse` entries and whether any failed. With `all_or_none`,
+/// a failure undoes every subrequest and halts the ones after it. `refuse` names why a
+/// subrequest may not run here (its URL is not served in this kind of call), if it may not.
+pub(crate) fn run_in_order(
+    ctx: &Ctx<'_>,
+    requests: &[Value],
+    all_or_none: bool,
+    refuse: impl Fn(&Value) -> Option<ApiError>,
+) -> Result<(Vec<Value>, bool), ApiError> {
     ctx.conn.execute_batch("SAVEPOINT devorg_composite")?;
     let mut results: HashMap<String, Value> = HashMap::new();
     let mut responses: Vec<(String, SubResponse)> = Vec::new();
@@ -304,9 +332,12 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
     for req in requests {
         let reference = req.get("referenceId").and_then(Value::as_str).unwrap_or("").to_string();
         if failed && all_or_none {
-            responses.push((reference, SubResponse::error(&halted(
-                "The transaction was rolled back since another operation in the same transaction failed.",
-            ))));
+            responses.push((reference, SubResponse::error(&halted(ROLLED_BACK))));
+            continue;
+        }
+        if let Some(e) = refuse(req) {
+            failed = true;
+            responses.push((reference, SubResponse::error(&e)));
             continue;
         }
         let outcome = (|| {
@@ -352,9 +383,7 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
     }
     if failed && all_or_none {
         ctx.conn.execute_batch("ROLLBACK TO devorg_composite; RELEASE devorg_composite")?;
-        let rolled_back = halted(
-            "The transaction was rolled back since another operation in the same transaction failed.",
-        );
+        let rolled_back = halted(ROLLED_BACK);
         for (_, r) in responses.iter_mut() {
             if r.status.is_success() {
                 *r = SubResponse::error(&rolled_back);
@@ -363,18 +392,8 @@ fn run_composite(ctx: &Ctx<'_>, body: &Value) -> Result<Value, ApiError> {
     } else {
         ctx.conn.execute_batch("RELEASE devorg_composite")?;
     }
-    let out: Vec<Value> = responses
-        .into_iter()
-        .map(|(reference, r)| {
-            json!({
-                "body": r.body,
-                "httpHeaders": r.headers,
-                "httpStatusCode": r.status.as_u16(),
-                "referenceId": reference,
-            })
-        })
-        .collect();
-    Ok(json!({"compositeResponse": out}))
+    let out = responses.into_iter().map(|(reference, r)| r.entry(&reference)).collect();
+    Ok((out, failed))
 }
 
 /// `POST .../composite`.

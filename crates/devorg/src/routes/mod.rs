@@ -3,6 +3,7 @@
 pub mod collections;
 pub mod composite;
 pub mod composite_batch;
+pub mod composite_graph;
 pub mod composite_tree;
 pub mod describe;
 pub mod limits;
@@ -103,6 +104,7 @@ pub fn router(org: AppState) -> Router {
         .route(&format!("{D}/queryAll/{{locator}}"), get(query::more))
         .route(&format!("{D}/composite"), post(composite::composite))
         .route(&format!("{D}/composite/batch"), post(composite_batch::batch))
+        .route(&format!("{D}/composite/graph"), post(composite_graph::graph))
         .route(&format!("{D}/composite/tree/{{object}}"), post(composite_tree::create))
         .route(
             &format!("{D}/composite/sobjects"),

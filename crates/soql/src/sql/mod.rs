@@ -29,6 +29,7 @@
 
 mod dates;
 mod filter;
+mod json_text;
 mod keyset;
 mod scope;
 mod shape;
@@ -40,7 +41,7 @@ use tracing::debug;
 
 use crate::ast::{OrderItem, Query, SelectItem};
 use crate::error::SoqlError;
-use crate::schema::{Catalog, ObjectSchema, SqlValue};
+use crate::schema::{Catalog, ObjectSchema, RowValues, SqlValue, SqlValueRef};
 
 use keyset::{Keyset, SortKey};
 use scope::{Ctx, Fragment, Scope};
@@ -115,17 +116,23 @@ impl Compiled {
     }
 
     /// The record Id of a result row of [`Compiled::sql`] (not of aggregate queries).
-    pub fn row_id<'r>(&self, row: &'r [SqlValue]) -> Option<&'r str> {
-        match (&self.output, row.first()) {
-            (Output::Records(_), Some(SqlValue::Text(id))) => Some(id),
+    pub fn row_id<'r, R: RowValues + ?Sized>(&self, row: &'r R) -> Option<&'r str> {
+        match (&self.output, row.value(0)) {
+            (Output::Records(_), Some(SqlValueRef::Text(id))) => Some(id),
             _ => None,
         }
+    }
+
+    /// Whether the query returns records (rather than a count or aggregate results), each
+    /// row starting with its Id ([`Compiled::row_id`]).
+    pub fn returns_records(&self) -> bool {
+        matches!(self.output, Output::Records(_))
     }
 
     /// One result row of [`Compiled::sql`] as a Salesforce record: `attributes` first,
     /// then the selected fields in SELECT order, parents nested (or `null`), child
     /// relationships `null` until the executor fills them in.
-    pub fn assemble(&self, row: &[SqlValue]) -> Map<String, Value> {
+    pub fn assemble<R: RowValues + ?Sized>(&self, row: &R) -> Map<String, Value> {
         match &self.output {
             Output::Records(shape) => shape.assemble(row, &self.api_version).unwrap_or_default(),
             Output::Count => Map::new(),
@@ -134,7 +141,7 @@ impl Compiled {
                 record.insert("attributes".into(), attributes("AggregateResult", None, ""));
                 for i in 0..*n {
                     let v = row
-                        .get(i)
+                        .value(i)
                         .map_or(Value::Null, |v| json_value(v, crate::schema::FieldType::Int));
                     record.insert(format!("expr{i}"), v);
                 }
@@ -183,7 +190,14 @@ impl Compiled {
 impl Compiled {
     /// Writes [`Compiled::assemble`]'s record for `row` as JSON text without building it,
     /// with `children` as the values of the child relationships the executor filled in.
-    pub fn write_record(&self, row: &[SqlValue], children: &[(&str, &Value)], out: &mut Vec<u8>) {
+    /// The row is read in place ([`RowValues`]), so a statement's current row can be
+    /// written without copying its text.
+    pub fn write_record<R: RowValues + ?Sized>(
+        &self,
+        row: &R,
+        children: &[(&str, &Value)],
+        out: &mut Vec<u8>,
+    ) {
         match &self.output {
             Output::Records(shape) => {
                 if !shape.write_json(row, &self.api_version, children, out) {
@@ -191,7 +205,7 @@ impl Compiled {
                 }
             }
             Output::Count | Output::Aggregate(_) => {
-                shape::write_value(out, &Value::Object(self.assemble(row)));
+                json_text::write_value(out, &Value::Object(self.assemble(row)));
             }
         }
     }
@@ -276,7 +290,7 @@ impl ChildQuery {
     }
 
     /// One row of [`ChildQuery::sql_for_parents`] as a Salesforce record.
-    pub fn assemble(&self, row: &[SqlValue]) -> Map<String, Value> {
+    pub fn assemble<R: RowValues + ?Sized>(&self, row: &R) -> Map<String, Value> {
         self.shape.assemble(row, &self.api_version).unwrap_or_default()
     }
 }

@@ -1,10 +1,13 @@
 //! The shape of the records a query returns, and how a result row becomes a record in
 //! Salesforce's JSON form.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value};
 
-use crate::schema::{FieldType, SqlValue};
+use crate::schema::{FieldType, RowValues, SqlValueRef};
 
+use super::json_text;
 use super::scope::{Resolved, quote};
 
 /// The result columns of a statement, without duplicates.
@@ -42,17 +45,54 @@ enum OutField {
     },
 }
 
+impl OutField {
+    fn name(&self) -> &str {
+        match self {
+            OutField::Scalar { name, .. }
+            | OutField::Parent { name, .. }
+            | OutField::Child { name } => name,
+        }
+    }
+}
+
 /// One record: its object, the column holding its Id, and its fields in SELECT order.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordShape {
     object: String,
     id_column: usize,
     fields: Vec<OutField>,
+    /// The JSON text every record of this shape starts with, up to the API version in
+    /// its url: `{"attributes":{"type":"Account","url":"/services/data/v`.
+    head: Box<[u8]>,
+    /// The url's text between the API version and the Id: `/sobjects/Account/`.
+    url_middle: Box<[u8]>,
+    /// `,"Name":` for each field, in order.
+    keys: Vec<Box<[u8]>>,
 }
 
 impl RecordShape {
     pub fn new(object: &str, id_column: usize) -> RecordShape {
-        RecordShape { object: object.to_string(), id_column, fields: Vec::new() }
+        let mut head = b"{\"attributes\":{\"type\":".to_vec();
+        json_text::write_str(&mut head, object);
+        head.extend_from_slice(b",\"url\":\"/services/data/v");
+        let mut url_middle = Vec::new();
+        json_text::write_str_contents(&mut url_middle, &format!("/sobjects/{object}/"));
+        RecordShape {
+            object: object.to_string(),
+            id_column,
+            fields: Vec::new(),
+            head: head.into(),
+            url_middle: url_middle.into(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, field: OutField) {
+        let mut key = b",".to_vec();
+        json_text::write_str(&mut key, field.name());
+        key.push(b':');
+        self.keys.push(key.into());
+        self.fields.push(field);
     }
 
     /// Adds a selected path, nesting it under its parent relationships.
@@ -67,7 +107,7 @@ impl RecordShape {
                 None => {
                     let id = step.object.field("Id").map_or("Id", |f| f.name.as_str());
                     let id_column = columns.add(format!("{}.{}", quote(&step.alias), quote(id)));
-                    shape.fields.push(OutField::Parent {
+                    shape.push(OutField::Parent {
                         name: step.relationship.clone(),
                         shape: RecordShape::new(&step.object.name, id_column),
                     });
@@ -83,7 +123,7 @@ impl RecordShape {
         if !shape.fields.iter().any(|f| matches!(f, OutField::Scalar { name: n, .. } if n == name))
         {
             let column = columns.add(resolved.column.clone());
-            shape.fields.push(OutField::Scalar {
+            shape.push(OutField::Scalar {
                 name: name.clone(),
                 column,
                 field_type: resolved.field.field_type,
@@ -93,23 +133,27 @@ impl RecordShape {
 
     /// Adds a child relationship's placeholder.
     pub fn add_child(&mut self, name: &str) {
-        self.fields.push(OutField::Child { name: name.to_string() });
+        self.push(OutField::Child { name: name.to_string() });
     }
 
     /// Builds the record for `row`; `None` when its Id is null (an empty or hidden parent).
-    pub fn assemble(&self, row: &[SqlValue], api_version: &str) -> Option<Map<String, Value>> {
-        let id = match row.get(self.id_column)? {
-            SqlValue::Null => return None,
-            SqlValue::Text(s) => s.clone(),
-            SqlValue::Integer(i) => i.to_string(),
-            SqlValue::Real(r) => r.to_string(),
+    pub fn assemble<R: RowValues + ?Sized>(
+        &self,
+        row: &R,
+        api_version: &str,
+    ) -> Option<Map<String, Value>> {
+        let id = match row.value(self.id_column)? {
+            SqlValueRef::Null => return None,
+            SqlValueRef::Text(s) => s.to_string(),
+            SqlValueRef::Integer(i) => i.to_string(),
+            SqlValueRef::Real(r) => r.to_string(),
         };
         let mut record = Map::new();
         record.insert("attributes".into(), attributes(&self.object, Some(&id), api_version));
         for field in &self.fields {
             match field {
                 OutField::Scalar { name, column, field_type } => {
-                    let v = row.get(*column).map_or(Value::Null, |v| json_value(v, *field_type));
+                    let v = row.value(*column).map_or(Value::Null, |v| json_value(v, *field_type));
                     record.insert(name.clone(), v);
                 }
                 OutField::Parent { name, shape } => {
@@ -130,48 +174,39 @@ impl RecordShape {
     /// [`RecordShape::assemble`] builds, without building it; `children` gives the value of
     /// each filled-in child relationship (the others are `null`). Writes nothing and
     /// returns `false` when the Id is null.
-    pub fn write_json(
+    pub fn write_json<R: RowValues + ?Sized>(
         &self,
-        row: &[SqlValue],
+        row: &R,
         api_version: &str,
         children: &[(&str, &Value)],
         out: &mut Vec<u8>,
     ) -> bool {
-        let id = match row.get(self.id_column) {
-            None | Some(SqlValue::Null) => return false,
-            Some(SqlValue::Text(s)) => std::borrow::Cow::Borrowed(s.as_str()),
-            Some(SqlValue::Integer(i)) => i.to_string().into(),
-            Some(SqlValue::Real(r)) => r.to_string().into(),
+        let id = match row.value(self.id_column) {
+            None | Some(SqlValueRef::Null) => return false,
+            Some(SqlValueRef::Text(s)) => Cow::Borrowed(s),
+            Some(SqlValueRef::Integer(i)) => Cow::Owned(i.to_string()),
+            Some(SqlValueRef::Real(r)) => Cow::Owned(r.to_string()),
         };
-        let version = api_version.trim_start_matches('v');
-        out.extend_from_slice(b"{\"attributes\":{\"type\":");
-        write_str(out, &self.object);
-        out.extend_from_slice(b",\"url\":");
-        write_str(out, &format!("/services/data/v{version}/sobjects/{}/{id}", self.object));
-        out.push(b'}');
-        for field in &self.fields {
-            out.push(b',');
+        out.extend_from_slice(&self.head);
+        json_text::write_str_contents(out, api_version.trim_start_matches('v'));
+        out.extend_from_slice(&self.url_middle);
+        json_text::write_str_contents(out, &id);
+        out.extend_from_slice(b"\"}");
+        for (field, key) in self.fields.iter().zip(&self.keys) {
+            out.extend_from_slice(key);
             match field {
-                OutField::Scalar { name, column, field_type } => {
-                    write_str(out, name);
-                    out.push(b':');
-                    write_scalar(out, row.get(*column), *field_type);
+                OutField::Scalar { column, field_type, .. } => {
+                    write_scalar(out, row.value(*column), *field_type);
                 }
-                OutField::Parent { name, shape } => {
-                    write_str(out, name);
-                    out.push(b':');
+                OutField::Parent { shape, .. } => {
                     if !shape.write_json(row, api_version, &[], out) {
                         out.extend_from_slice(b"null");
                     }
                 }
-                OutField::Child { name } => {
-                    write_str(out, name);
-                    out.push(b':');
-                    match children.iter().find(|(n, _)| n == name) {
-                        Some((_, v)) => write_value(out, v),
-                        None => out.extend_from_slice(b"null"),
-                    }
-                }
+                OutField::Child { name } => match children.iter().find(|(n, _)| n == name) {
+                    Some((_, v)) => json_text::write_value(out, v),
+                    None => out.extend_from_slice(b"null"),
+                },
             }
         }
         out.push(b'}');
@@ -179,25 +214,16 @@ impl RecordShape {
     }
 }
 
-/// A JSON string, escaped as `serde_json` escapes it.
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// Any JSON value, as `serde_json` writes it.
-pub(crate) fn write_value(out: &mut Vec<u8>, v: &Value) {
-    let _ = serde_json::to_writer(&mut *out, v);
-}
-
 /// A stored value as [`json_value`] gives it; text goes out without a copy.
-fn write_scalar(out: &mut Vec<u8>, v: Option<&SqlValue>, field_type: FieldType) {
+fn write_scalar(out: &mut Vec<u8>, v: Option<SqlValueRef<'_>>, field_type: FieldType) {
     match v {
-        None => out.extend_from_slice(b"null"),
-        Some(SqlValue::Text(s)) if !is_numeric(field_type) && field_type != FieldType::Boolean => {
-            write_str(out, s)
+        None | Some(SqlValueRef::Null) => out.extend_from_slice(b"null"),
+        Some(SqlValueRef::Text(s))
+            if !is_numeric(field_type) && field_type != FieldType::Boolean =>
+        {
+            json_text::write_str(out, s)
         }
-        Some(v) => write_value(out, &json_value(v, field_type)),
+        Some(v) => json_text::write_value(out, &json_value(v, field_type)),
     }
 }
 
@@ -227,27 +253,27 @@ fn float(f: f64) -> Value {
 }
 
 /// A stored value as Salesforce's JSON: booleans, numbers, or strings.
-pub(crate) fn json_value(v: &SqlValue, field_type: FieldType) -> Value {
+pub(crate) fn json_value(v: SqlValueRef<'_>, field_type: FieldType) -> Value {
     let numeric = is_numeric(field_type);
     match (field_type, v) {
-        (_, SqlValue::Null) => Value::Null,
-        (FieldType::Boolean, SqlValue::Integer(i)) => Value::Bool(*i != 0),
-        (FieldType::Boolean, SqlValue::Real(r)) => Value::Bool(*r != 0.0),
-        (FieldType::Boolean, SqlValue::Text(s)) => {
+        (_, SqlValueRef::Null) => Value::Null,
+        (FieldType::Boolean, SqlValueRef::Integer(i)) => Value::Bool(i != 0),
+        (FieldType::Boolean, SqlValueRef::Real(r)) => Value::Bool(r != 0.0),
+        (FieldType::Boolean, SqlValueRef::Text(s)) => {
             Value::Bool(s == "1" || s.eq_ignore_ascii_case("true"))
         }
-        (FieldType::Int, SqlValue::Integer(i)) => Value::from(*i),
-        (FieldType::Int, SqlValue::Real(r)) if r.fract() == 0.0 && r.abs() < 9.0e15 => {
-            Value::from(*r as i64)
+        (FieldType::Int, SqlValueRef::Integer(i)) => Value::from(i),
+        (FieldType::Int, SqlValueRef::Real(r)) if r.fract() == 0.0 && r.abs() < 9.0e15 => {
+            Value::from(r as i64)
         }
-        (_, SqlValue::Integer(i)) if numeric => float(*i as f64),
-        (_, SqlValue::Real(r)) if numeric => float(*r),
-        (_, SqlValue::Text(s)) if numeric => match s.parse::<i64>() {
+        (_, SqlValueRef::Integer(i)) if numeric => float(i as f64),
+        (_, SqlValueRef::Real(r)) if numeric => float(r),
+        (_, SqlValueRef::Text(s)) if numeric => match s.parse::<i64>() {
             Ok(i) if field_type == FieldType::Int => Value::from(i),
-            _ => s.parse::<f64>().map_or_else(|_| Value::String(s.clone()), float),
+            _ => s.parse::<f64>().map_or_else(|_| Value::String(s.to_string()), float),
         },
-        (_, SqlValue::Integer(i)) => Value::String(i.to_string()),
-        (_, SqlValue::Real(r)) => Value::String(r.to_string()),
-        (_, SqlValue::Text(s)) => Value::String(s.clone()),
+        (_, SqlValueRef::Integer(i)) => Value::String(i.to_string()),
+        (_, SqlValueRef::Real(r)) => Value::String(r.to_string()),
+        (_, SqlValueRef::Text(s)) => Value::String(s.to_string()),
     }
 }
