@@ -54,6 +54,21 @@ related_only = true
 max_records = 2
 "#;
 
+/// Work orders by their own filter and through the technician's appointments, at most two.
+const CAPPED_BOTH: &str = r#"
+version = 1
+
+[objects.ServiceAppointment]
+fields = ["Subject", "ParentRecordId", "Technician__c"]
+filter = "Technician__c = :user"
+parents = [{ field = "ParentRecordId", object = "WorkOrder" }]
+
+[objects.WorkOrder]
+fields = ["Subject"]
+filter = "Subject LIKE 'Job%'"
+max_records = 2
+"#;
+
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()
 }
@@ -248,4 +263,27 @@ async fn records_held_links_bring_in_keep_the_cap_in_priming_and_delta() {
     let c = counts(&report, "Account");
     assert_eq!((c.new, c.over_limit), (0, 1), "{c:?}");
     assert_eq!(history["Account"]["over_limit"], json!(1));
+}
+
+#[tokio::test]
+async fn a_record_both_the_filter_and_a_link_bring_in_is_left_out_once() {
+    let f = Fixture::new(CAPPED_BOTH).await;
+    let tech = f.org.admin().user_id(TECH1).unwrap();
+    let jobs: Vec<String> =
+        (1..=4).map(|i| f.create("WorkOrder", json!({"Subject": format!("Job {i}")}))).collect();
+    let other = f.create("WorkOrder", json!({"Subject": "Other"}));
+    // Appointments on the last job (also in by the filter) and on the other work order.
+    for wo in [&jobs[3], &other] {
+        let sa = json!({"ParentRecordId": wo, "Technician__c": tech, "Subject": "Visit"});
+        f.create("ServiceAppointment", sa);
+    }
+    f.advance(Duration::hours(1));
+
+    let (report, history) = f.run(None).await;
+    assert_eq!(f.held("WorkOrder").len(), 2);
+    // Left out: jobs 3 and 4 (by the filter) and the other work order (by its
+    // appointment); job 4, which both bring in, counts once.
+    let c = counts(&report, "WorkOrder");
+    assert_eq!((c.new, c.over_limit), (2, 3), "{c:?}");
+    assert_eq!(history["WorkOrder"]["over_limit"], json!(3));
 }
