@@ -162,3 +162,71 @@ async fn a_read_only_composite_is_not_held_as_a_write() {
     assert_eq!(body["latestDateCovered"], "2026-05-08T10:40:00.000+0000");
     assert_eq!(body["ids"].as_array().unwrap().len(), 1, "the held composite's record");
 }
+
+#[tokio::test]
+async fn describe_and_every_collections_call_are_served_as_subrequests() {
+    let org = pinned_org("2026-05-08T10:00:00Z").await;
+    let api = admin(&org).await;
+    let ids = org
+        .admin()
+        .create_many(
+            "admin@devorg.example",
+            "Account",
+            vec![json!({"Name": "First"}), json!({"Name": "Second"})],
+        )
+        .unwrap();
+    let sub = |method: &str, url: String, body: Option<Value>, reference: &str| {
+        let mut r = json!({"method": method, "url": url, "referenceId": reference});
+        if let Some(body) = body {
+            r["body"] = body;
+        }
+        r
+    };
+    let retrieve = json!({"ids": [ids[0], ids[1]], "fields": ["Name"]});
+    let upsert = json!({"allOrNone": false, "records": [
+        {"attributes": {"type": "Account"}, "Name": "By key", "External_Id__c": "KEY-1"}
+    ]});
+    let requests = vec![
+        sub("GET", format!("/services/data/{V}/sobjects"), None, "global"),
+        sub("GET", format!("/services/data/{V}/sobjects/Account"), None, "basic"),
+        sub(
+            "GET",
+            format!(
+                "/services/data/{V}/composite/sobjects/Account?ids={},{}&fields=Name",
+                ids[0], ids[1]
+            ),
+            None,
+            "byGet",
+        ),
+        sub(
+            "POST",
+            format!("/services/data/{V}/composite/sobjects/Account"),
+            Some(retrieve),
+            "byPost",
+        ),
+        sub(
+            "PATCH",
+            format!("/services/data/{V}/composite/sobjects/Account/External_Id__c"),
+            Some(upsert),
+            "upsert",
+        ),
+    ];
+    let (status, answer) =
+        api.post("/composite", json!({"allOrNone": true, "compositeRequest": requests})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let r = answer["compositeResponse"].as_array().unwrap();
+    assert!(r.iter().all(|s| s["httpStatusCode"] == 200), "{answer}");
+    assert_eq!(r[0]["body"], api.get(&format!("/services/data/{V}/sobjects")).await.1);
+    assert_eq!(r[1]["body"], api.get(&format!("/services/data/{V}/sobjects/Account")).await.1);
+    assert_eq!(r[2]["body"][0]["Name"], "First");
+    assert_eq!(r[2]["body"][1]["Name"], "Second");
+    assert_eq!(r[3]["body"], r[2]["body"], "retrieve by POST and by GET agree");
+    assert_eq!(r[4]["body"][0]["success"], true, "{answer}");
+    assert_eq!(r[4]["body"][0]["created"], true, "{answer}");
+
+    // The upserted record is on the org, found by its key.
+    let (status, rec) = api.get("/sobjects/Account/External_Id__c/KEY-1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rec["Name"], "By key");
+    assert_eq!(rec["Id"], r[4]["body"][0]["id"]);
+}

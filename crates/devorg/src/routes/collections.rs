@@ -327,14 +327,18 @@ pub async fn retrieve(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
+    with_ctx(&org, &session, &v, |ctx| retrieve_by_body(ctx, &obj.name, &body)).map(Json)
+}
+
+/// Retrieves the records a `{"ids":[...],"fields":[...]}` body names.
+pub fn retrieve_by_body(ctx: &Ctx<'_>, object: &str, body: &Value) -> Result<Value, ApiError> {
     let strings = |k: &str| -> Vec<String> {
         body.get(k)
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     };
-    let (ids, fields) = (strings("ids"), strings("fields"));
-    with_ctx(&org, &session, &v, |ctx| retrieve_all(ctx, &obj.name, &ids, &fields)).map(Json)
+    retrieve_all(ctx, object, &strings("ids"), &strings("fields"))
 }
 
 /// `GET .../composite/sobjects/{Object}?ids=&fields=`.

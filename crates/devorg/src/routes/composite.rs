@@ -126,9 +126,11 @@ fn body_map(body: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// Runs one subrequest against the shared transaction.
-// FIXME: only sObject rows, queries, describe and collections are served inside a
-// composite request (and sObject rows inside a graph, `composite_graph`).
+/// Runs one subrequest against the shared transaction. Composite takes what Salesforce
+/// serves inside it: every sObject resource (describeGlobal, basic information, describe,
+/// rows, rows by external id, updated and deleted), query, queryAll and queryMore, and
+/// every sObject Collections call. A graph takes only record operations
+/// (`composite_graph`).
 pub(crate) fn dispatch(
     ctx: &Ctx<'_>,
     method: &Method,
@@ -150,6 +152,14 @@ pub(crate) fn dispatch(
     };
     let m = method.clone();
     match (m, rest) {
+        (Method::GET, ["sobjects"]) => Ok(SubResponse::ok(
+            StatusCode::OK,
+            super::describe::describe_global(ctx.org, ctx.version),
+        )),
+        (Method::GET, ["sobjects", object]) => {
+            let obj = ctx.object(object)?;
+            Ok(SubResponse::ok(StatusCode::OK, super::describe::basic_info(obj, ctx.version)))
+        }
         (Method::GET, ["sobjects", object, "updated"]) => {
             let obj = ctx.object(object)?;
             Ok(SubResponse::ok(StatusCode::OK, replication::updated_ids(ctx, obj, &params)?))
@@ -232,6 +242,22 @@ pub(crate) fn dispatch(
         (Method::PATCH, ["composite", "sobjects"]) => Ok(SubResponse::ok(
             StatusCode::OK,
             collections::update_all(ctx, body.unwrap_or(&Value::Null))?,
+        )),
+        (Method::PATCH, ["composite", "sobjects", object, field]) => Ok(SubResponse::ok(
+            StatusCode::OK,
+            collections::upsert_all(ctx, object, field, body.unwrap_or(&Value::Null))?,
+        )),
+        (Method::GET, ["composite", "sobjects", object]) => {
+            let ids = collections::split_list(params.get("ids"));
+            let fields = collections::split_list(params.get("fields"));
+            Ok(SubResponse::ok(
+                StatusCode::OK,
+                collections::retrieve_all(ctx, object, &ids, &fields)?,
+            ))
+        }
+        (Method::POST, ["composite", "sobjects", object]) => Ok(SubResponse::ok(
+            StatusCode::OK,
+            collections::retrieve_by_body(ctx, object, body.unwrap_or(&Value::Null))?,
         )),
         (Method::DELETE, ["composite", "sobjects"]) => {
             let ids = collections::split_list(params.get("ids"));

@@ -220,9 +220,19 @@ pub async fn global(
     Path(p): Path<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
+    Ok(Json(describe_global(&org, &v)))
+}
+
+/// The describeGlobal answer: every object's summary.
+pub fn describe_global(org: &Org, version: &str) -> Value {
     let sobjects: Vec<Value> =
-        org.schema.objects().iter().map(|o| Value::Object(object_summary(o, &v))).collect();
-    Ok(Json(json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects})))
+        org.schema.objects().iter().map(|o| Value::Object(object_summary(o, version))).collect();
+    json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects})
+}
+
+/// An object's basic information (`GET .../sobjects/{Object}`).
+pub fn basic_info(obj: &ObjectDef, version: &str) -> Value {
+    json!({"objectDescribe": object_summary(obj, version), "recentItems": []})
 }
 
 /// `GET .../sobjects/{Object}`.
@@ -233,7 +243,7 @@ pub async fn basic(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    Ok(Json(json!({"objectDescribe": object_summary(obj, &v), "recentItems": []})))
+    Ok(Json(basic_info(obj, &v)))
 }
 
 /// `GET .../sobjects/{Object}/describe`.
