@@ -12,6 +12,7 @@ mod keyring;
 mod session;
 mod sync_run;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use engine::profile::ProfileSource;
 use engine::{Clock, Engine, SystemClock};
 use salesforce::client::{Client, ClientConfig, Session};
 use store::{InstanceLock, Store, StoreError, StoreKey};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 pub use error::DeviceError;
 pub use key::KeyHome;
@@ -164,24 +165,15 @@ impl Device {
             None => device.profile_text()?,
         };
         let source = parse_profile(profile.unwrap_or(Path::new(PROFILE_FILE)), &text)?;
-        saved.save(&device.store)?;
-        match device.finish_login(&saved, &source, &text).await {
-            Ok(engine) => {
-                info!(user = %saved.username, "logged in");
-                Ok((device, engine))
-            }
-            Err(e) => {
-                // A login that fails halfway leaves the device as it was, so later syncs
-                // never run with a session whose profile was not put in force.
-                if let Err(undo) = device.restore_session(previous.as_ref()) {
-                    warn!(error = %undo, "the previous session could not be restored");
-                }
-                Err(e)
-            }
-        }
+        let engine = device.finish_login(&saved, &source, &text).await?;
+        info!(user = %saved.username, "logged in");
+        Ok((device, engine))
     }
 
-    /// Checks the profile against the org with the new session, then puts it in force.
+    /// Checks the profile against the org with the new session, puts it in force, and
+    /// only then saves the session. A login cut off at any moment (an error, or the
+    /// process killed) leaves the previous session, or none, never a session whose
+    /// profile was not put in force.
     async fn finish_login(
         &self,
         saved: &SavedSession,
@@ -189,19 +181,24 @@ impl Device {
         text: &str,
     ) -> Result<Engine, DeviceError> {
         let engine = self.engine_with(saved, source).await?;
-        let target = self.dir.join(PROFILE_FILE);
-        let staged = self.dir.join(format!("{PROFILE_FILE}.new"));
-        std::fs::write(&staged, text).map_err(DeviceError::io(&staged))?;
-        std::fs::rename(&staged, &target).map_err(DeviceError::io(&target))?;
+        self.put_profile_in_force(text)?;
+        saved.save(&self.store)?;
         Ok(engine)
     }
 
-    /// Puts back the session saved before a login (or none).
-    fn restore_session(&self, previous: Option<&SavedSession>) -> Result<(), DeviceError> {
-        match previous {
-            Some(session) => session.save(&self.store),
-            None => SavedSession::clear(&self.store),
-        }
+    /// Replaces the profile file in one step that survives a power cut: the new text is
+    /// flushed under another name, renamed over the old file, and the rename flushed.
+    fn put_profile_in_force(&self, text: &str) -> Result<(), DeviceError> {
+        let target = self.dir.join(PROFILE_FILE);
+        let staged = self.dir.join(format!("{PROFILE_FILE}.new"));
+        let mut file = std::fs::File::create(&staged).map_err(DeviceError::io(&staged))?;
+        file.write_all(text.as_bytes()).map_err(DeviceError::io(&staged))?;
+        file.sync_all().map_err(DeviceError::io(&staged))?;
+        std::fs::rename(&staged, &target).map_err(DeviceError::io(&target))?;
+        std::fs::File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(DeviceError::io(&self.dir))?;
+        Ok(())
     }
 
     /// Logs in with a username and password (the password grant).
