@@ -190,6 +190,31 @@ async fn a_parent_must_be_a_live_record_of_one_of_the_targets() {
 }
 
 #[tokio::test]
+async fn a_parent_by_external_id_names_its_object() {
+    let org = start().await;
+    let boss = admin(&org).await;
+    let wo = boss.create("WorkOrder", json!({"Subject": "s", "External_Id__c": "WO-1"})).await;
+    let by_key = |key: Value| json!({"ParentRecord": key, "Subject": "visit"});
+    let sa = boss
+        .create(
+            "ServiceAppointment",
+            by_key(json!({"attributes": {"type": "WorkOrder"}, "External_Id__c": "WO-1"})),
+        )
+        .await;
+    let (_, record) = boss.get(&format!("/sobjects/ServiceAppointment/{sa}")).await;
+    assert_eq!(record["ParentRecordId"], wo.as_str());
+
+    // Without its object, or with one the field cannot point at, the key is refused.
+    for key in [
+        json!({"External_Id__c": "WO-1"}),
+        json!({"attributes": {"type": "Contact"}, "External_Id__c": "WO-1"}),
+    ] {
+        let (status, body) = boss.post("/sobjects/ServiceAppointment", by_key(key)).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "INVALID_FIELD"));
+    }
+}
+
+#[tokio::test]
 async fn a_technician_sees_an_appointment_when_they_see_its_parent() {
     let org = start().await;
     let boss = admin(&org).await;
