@@ -254,3 +254,25 @@ pub fn schema_from_json(value: &Value) -> Result<ObjectSchema, StoreError> {
     }
     Ok(ObjectSchema { name: name.to_owned(), fields, child_relationships, name_field })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_schema_reads_back_with_its_name_field() {
+        let field = |name: &str, field_type| FieldSchema {
+            name: name.into(),
+            field_type,
+            reference_to: Vec::new(),
+            relationship_name: None,
+        };
+        let schema = ObjectSchema {
+            name: "WorkOrder".into(),
+            fields: vec![field("Id", FieldType::Id), field("WorkOrderNumber", FieldType::String)],
+            child_relationships: Vec::new(),
+            name_field: Some("WorkOrderNumber".into()),
+        };
+        assert_eq!(schema_from_json(&schema_to_json(&schema)).unwrap(), schema);
+    }
+}
