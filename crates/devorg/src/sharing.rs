@@ -6,7 +6,8 @@
 //! - `ReadWrite`: everyone reads and edits. `Read`: everyone reads, the owner edits.
 //!   `Private`: only the owner reads and edits.
 //! - `ControlledByParent`: a record is readable (editable) when its parent is, or when one
-//!   of its user-access fields (`OwnerId`, a technician field) names the user.
+//!   of its user-access fields (`OwnerId`, a technician field) names the user. A
+//!   polymorphic parent field is checked against the target its id's key prefix names.
 
 use rusqlite::{Connection, params_from_iter};
 use soql::schema::{Catalog, ObjectSchema, RowFilter, SqlValue};
@@ -80,28 +81,52 @@ impl<'a> Access<'a> {
             Sharing::Read | Sharing::Private => Some(owner_filter(owners)),
             Sharing::ControlledByParent(field) => {
                 let obj = self.org.schema.object(object)?;
-                let parent = obj.field(&field)?.reference_to.first()?.clone();
+                let targets = &obj.field(&field)?.reference_to;
+                if targets.is_empty() {
+                    return None;
+                }
                 if depth >= MAX_DEPTH {
                     return Some(owner_filter(owners));
                 }
-                let parent_alias = format!("{alias}_p{depth}");
+                let has_owners = !owners.is_empty();
                 let (mut sql, mut params): (Vec<String>, Vec<SqlValue>) =
                     owners.into_iter().unzip();
-                let Some(parent_filter) = self.filter(&parent, &parent_alias, mode, depth + 1)
-                else {
-                    // Every parent is open: a record with a parent is too; one without a
-                    // parent (a Contact with no Account) stays with its owner.
-                    if sql.is_empty() {
-                        return None;
+                let polymorphic = targets.len() > 1;
+                for (i, parent) in targets.iter().enumerate() {
+                    let parent_alias = if polymorphic {
+                        format!("{alias}_p{depth}_{i}")
+                    } else {
+                        format!("{alias}_p{depth}")
+                    };
+                    let parent_filter = self.filter(parent, &parent_alias, mode, depth + 1);
+
+                    // A polymorphic field's id names its target by key prefix: a string
+                    // comparison rules out the other targets before any lookup.
+                    let mut clause = String::new();
+                    if polymorphic {
+                        let prefix = self.org.schema.object(parent).map(|p| p.key_prefix.clone());
+                        clause.push_str(&format!("substr({alias}.\"{field}\", 1, 3) = ?"));
+                        params.push(SqlValue::Text(prefix.unwrap_or_default()));
                     }
-                    sql.push(format!("{alias}.\"{field}\" IS NOT NULL"));
-                    return Some(RowFilter { sql: format!("({})", sql.join(" OR ")), params });
-                };
-                sql.push(format!(
-                    "EXISTS (SELECT 1 FROM \"{parent}\" {parent_alias} WHERE {parent_alias}.\"Id\" = {alias}.\"{field}\" AND {})",
-                    parent_filter.sql
-                ));
-                params.extend(parent_filter.params);
+                    match parent_filter {
+                        // Every parent is open: a record with a parent is too; one without a
+                        // parent (a Contact with no Account) stays with its owner.
+                        None if polymorphic => {}
+                        None if !has_owners => return None,
+                        None => clause.push_str(&format!("{alias}.\"{field}\" IS NOT NULL")),
+                        Some(parent_filter) => {
+                            if polymorphic {
+                                clause.push_str(" AND ");
+                            }
+                            clause.push_str(&format!(
+                                "EXISTS (SELECT 1 FROM \"{parent}\" {parent_alias} WHERE {parent_alias}.\"Id\" = {alias}.\"{field}\" AND {})",
+                                parent_filter.sql
+                            ));
+                            params.extend(parent_filter.params);
+                        }
+                    }
+                    sql.push(format!("({clause})"));
+                }
                 Some(RowFilter { sql: format!("({})", sql.join(" OR ")), params })
             }
         }

@@ -28,7 +28,7 @@ fn object(
 ) -> ObjectSchema {
     let mut all = vec![field("Id", FieldType::Id), field("SystemModstamp", FieldType::DateTime)];
     all.append(&mut fields);
-    ObjectSchema { name: name.into(), fields: all, child_relationships: children }
+    ObjectSchema { name: name.into(), fields: all, child_relationships: children, name_field: None }
 }
 
 /// The field-service objects.

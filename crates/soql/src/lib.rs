@@ -28,6 +28,7 @@
 //!     name: "Account".into(),
 //!     fields: vec![field("Id", FieldType::Id), field("Name", FieldType::String)],
 //!     child_relationships: vec![],
+//!     name_field: None,
 //! });
 //!
 //! let query = parse("select name from account where name like 'Ac%' limit 10").unwrap();

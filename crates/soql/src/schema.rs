@@ -121,10 +121,19 @@ impl FieldType {
 pub struct FieldSchema {
     pub name: String,
     pub field_type: FieldType,
-    /// For references: the objects the field may point to (the first is used for joins).
+    /// For references: the objects the field may point to. With more than one target the
+    /// relationship is polymorphic: queries reach the parent through the `Name` object.
     pub reference_to: Vec<String>,
     /// For references: the name of the parent relationship (`Account` for `AccountId`).
     pub relationship_name: Option<String>,
+}
+
+impl FieldSchema {
+    /// Whether the field is a reference that may point at more than one object (Salesforce's
+    /// polymorphic foreign key, such as `ServiceAppointment.ParentRecordId`).
+    pub fn is_polymorphic(&self) -> bool {
+        self.reference_to.len() > 1
+    }
 }
 
 /// A child relationship: `Contacts` on Account is Contact rows whose `AccountId` points here.
@@ -141,6 +150,10 @@ pub struct ObjectSchema {
     pub name: String,
     pub fields: Vec<FieldSchema>,
     pub child_relationships: Vec<ChildRelationship>,
+    /// The field describe marks as the object's name (`nameField`), such as
+    /// `WorkOrderNumber`; `None` means a field called `Name`, if there is one. A polymorphic
+    /// relationship's `Name` reads it.
+    pub name_field: Option<String>,
 }
 
 impl ObjectSchema {
@@ -154,6 +167,14 @@ impl ObjectSchema {
         self.fields
             .iter()
             .find(|f| f.relationship_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(name)))
+    }
+
+    /// The field that holds the record's name: [`ObjectSchema::name_field`], else `Name`.
+    pub fn record_name_field(&self) -> Option<&FieldSchema> {
+        match &self.name_field {
+            Some(name) => self.field(name),
+            None => self.field("Name"),
+        }
     }
 
     /// The child relationship with this name, compared case-insensitively.

@@ -72,6 +72,7 @@ fn catalog() -> TestCatalog {
                 child("Contacts", "Contact", "AccountId"),
                 child("WorkOrders", "WorkOrder", "AccountId"),
             ],
+            name_field: None,
         },
         ObjectSchema {
             name: "Contact".into(),
@@ -84,6 +85,7 @@ fn catalog() -> TestCatalog {
                 field("IsDeleted", Boolean),
             ],
             child_relationships: vec![],
+            name_field: None,
         },
         ObjectSchema {
             name: "User".into(),
@@ -93,6 +95,7 @@ fn catalog() -> TestCatalog {
                 reference("ManagerId", "User", "Manager"),
             ],
             child_relationships: vec![],
+            name_field: None,
         },
         ObjectSchema {
             name: "WorkOrder".into(),
@@ -106,6 +109,7 @@ fn catalog() -> TestCatalog {
                 field("IsDeleted", Boolean),
             ],
             child_relationships: vec![],
+            name_field: None,
         },
     ];
     TestCatalog { objects, filter: true }

@@ -140,6 +140,7 @@ fn catalog() -> Objects {
             child_object: "WorkOrder".into(),
             field: "AccountId".into(),
         }],
+        name_field: None,
     };
     let work_order = ObjectSchema {
         name: "WorkOrder".into(),
@@ -160,6 +161,7 @@ fn catalog() -> Objects {
             },
         ],
         child_relationships: vec![],
+        name_field: None,
     };
     Objects(vec![account, work_order])
 }

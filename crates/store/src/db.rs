@@ -284,6 +284,7 @@ mod tests {
             name: "Note".into(),
             fields: vec![field("Id", FieldType::Id), field("Body", FieldType::TextArea)],
             child_relationships: vec![],
+            name_field: None,
         };
         store.ensure_object(&schema, &[]).unwrap();
 

@@ -44,6 +44,7 @@
 //!         name: "Account".into(),
 //!         fields: vec![field("Id", FieldType::Id), field("Name", FieldType::String)],
 //!         child_relationships: vec![],
+//!         name_field: None,
 //!     },
 //!     &[],
 //! )?;

@@ -193,6 +193,7 @@ pub fn schema_to_json(schema: &ObjectSchema) -> Value {
             "type": f.field_type.describe_name(),
             "referenceTo": f.reference_to,
             "relationshipName": f.relationship_name,
+            "nameField": schema.name_field.as_deref() == Some(f.name.as_str()),
         })).collect::<Vec<_>>(),
         "childRelationships": schema.child_relationships.iter().map(|c| json!({
             "childSObject": c.child_object,
@@ -209,6 +210,7 @@ pub fn schema_from_json(value: &Value) -> Result<ObjectSchema, StoreError> {
     let bad = |what: &str| StoreError::InvalidSchema(format!("describe JSON: {what}"));
     let name = value.get("name").and_then(Value::as_str).ok_or_else(|| bad("no name"))?;
     let mut fields = Vec::new();
+    let mut name_field = None;
     for f in value.get("fields").and_then(Value::as_array).ok_or_else(|| bad("no fields"))? {
         let fname = f.get("name").and_then(Value::as_str).ok_or_else(|| bad("field name"))?;
         let ftype = f.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -223,6 +225,9 @@ pub fn schema_from_json(value: &Value) -> Result<ObjectSchema, StoreError> {
             .unwrap_or_default();
         let relationship_name =
             f.get("relationshipName").and_then(Value::as_str).map(str::to_owned);
+        if name_field.is_none() && f.get("nameField").and_then(Value::as_bool) == Some(true) {
+            name_field = Some(fname.to_owned());
+        }
         fields.push(FieldSchema {
             name: fname.to_owned(),
             field_type,
@@ -247,5 +252,27 @@ pub fn schema_from_json(value: &Value) -> Result<ObjectSchema, StoreError> {
             });
         }
     }
-    Ok(ObjectSchema { name: name.to_owned(), fields, child_relationships })
+    Ok(ObjectSchema { name: name.to_owned(), fields, child_relationships, name_field })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_schema_reads_back_with_its_name_field() {
+        let field = |name: &str, field_type| FieldSchema {
+            name: name.into(),
+            field_type,
+            reference_to: Vec::new(),
+            relationship_name: None,
+        };
+        let schema = ObjectSchema {
+            name: "WorkOrder".into(),
+            fields: vec![field("Id", FieldType::Id), field("WorkOrderNumber", FieldType::String)],
+            child_relationships: Vec::new(),
+            name_field: Some("WorkOrderNumber".into()),
+        };
+        assert_eq!(schema_from_json(&schema_to_json(&schema)).unwrap(), schema);
+    }
 }

@@ -93,13 +93,20 @@ fn prepare(
     Ok(out)
 }
 
-/// Resolves `"Account": {"External_Id__c": "A-1"}` to the parent's id.
+/// Resolves `"Account": {"External_Id__c": "A-1"}` to the parent's id. Through a
+/// polymorphic field the key names its object: `{"attributes": {"type": "WorkOrder"}, ...}`.
 fn resolve_foreign_key(
     ctx: &Ctx<'_>,
     f: &FieldDef,
     key: &Map<String, Value>,
 ) -> Result<String, ApiError> {
-    let parent = f.reference_to.first().and_then(|p| ctx.org.schema.object(p));
+    let named = key.get("attributes").and_then(|a| a.get("type")).and_then(Value::as_str);
+    let target = match named {
+        Some(t) => f.reference_to.iter().find(|r| r.eq_ignore_ascii_case(t)),
+        None if f.reference_to.len() == 1 => f.reference_to.first(),
+        None => None,
+    };
+    let parent = target.and_then(|p| ctx.org.schema.object(p));
     let entry = key.iter().find(|(k, _)| k.as_str() != "attributes");
     let (Some(parent), Some((ext_name, ext_value))) = (parent, entry) else {
         return Err(ApiError::bad_request(

@@ -83,6 +83,8 @@ fn field_json(f: &FieldDef) -> Value {
     let long_text = f.field_type == T::TextArea && f.length > 255;
     let multi = f.field_type == T::MultiPicklist;
     let numeric = matches!(f.field_type, T::Double | T::Currency | T::Percent);
+    // A lookup with several targets reads its parent through the `Name` object.
+    let polymorphic = f.reference_to.len() > 1;
     let picklist: Vec<Value> = f
         .picklist
         .iter()
@@ -136,11 +138,11 @@ fn field_json(f: &FieldDef) -> Value {
         "maskType": null,
         "name": f.name,
         "nameField": f.name_field,
-        "namePointing": false,
+        "namePointing": polymorphic,
         "nillable": f.nillable,
         "permissionable": f.nillable && f.createable && f.custom,
         "picklistValues": picklist,
-        "polymorphicForeignKey": false,
+        "polymorphicForeignKey": polymorphic,
         "precision": if numeric { f.precision } else { 0 },
         "queryByDistance": false,
         "referenceTargetField": null,

@@ -298,6 +298,7 @@ impl Schema {
                         })
                     })
                     .collect(),
+                name_field: o.fields.iter().find(|f| f.name_field).map(|f| f.name.clone()),
             })
             .collect();
         Schema { objects, by_name, by_prefix, children, soql }

@@ -87,6 +87,18 @@ fn reference(name: &str, to: &str, relationship: &str, children: Option<&str>) -
     f
 }
 
+/// A polymorphic lookup: like [`reference`], with every object it may point at.
+fn polymorphic_reference(
+    name: &str,
+    to: &[&str],
+    relationship: &str,
+    children: Option<&str>,
+) -> FieldDef {
+    let mut f = reference(name, to[0], relationship, children);
+    f.reference_to = to.iter().map(|t| t.to_string()).collect();
+    f
+}
+
 /// Id, owner (when the object has one) and the audit fields every record carries.
 pub(super) fn system_fields(has_owner: bool) -> Vec<FieldDef> {
     let mut id = typed("Id", T::Id).read_only().label("Record ID");
@@ -342,13 +354,17 @@ pub(super) fn standard_objects() -> Vec<ObjectDef> {
         ),
         vec![
             text("AppointmentNumber", 30).auto_number().label("Appointment Number"),
-            // FIXME: Salesforce lets ParentRecordId point at several objects (Account, Asset,
-            // WorkOrderLineItem, ...); only WorkOrder is allowed here, because sharing and
-            // the SOQL compiler join through the first target only.
-            reference("ParentRecordId", "WorkOrder", "ParentRecord", Some("ServiceAppointments"))
-                .required()
-                .cascade()
-                .label("Parent Record ID"),
+            // Salesforce also allows Lead, Opportunity and others, which this org does not
+            // model.
+            polymorphic_reference(
+                "ParentRecordId",
+                &["Account", "Asset", "WorkOrder", "WorkOrderLineItem"],
+                "ParentRecord",
+                Some("ServiceAppointments"),
+            )
+            .required()
+            .cascade()
+            .label("Parent Record ID"),
             text("Subject", 255),
             typed("Description", T::TextArea),
             picklist(

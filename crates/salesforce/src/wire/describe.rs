@@ -167,6 +167,7 @@ impl SObjectDescribe {
                 })
             })
             .collect();
-        ObjectSchema { name: self.name.clone(), fields, child_relationships }
+        let name_field = self.fields.iter().find(|f| f.name_field).map(|f| f.name.clone());
+        ObjectSchema { name: self.name.clone(), fields, child_relationships, name_field }
     }
 }

@@ -31,6 +31,7 @@ mod dates;
 mod filter;
 mod json_text;
 mod keyset;
+mod polymorphic;
 mod scope;
 mod shape;
 mod values;

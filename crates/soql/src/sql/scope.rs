@@ -7,6 +7,7 @@ use crate::error::SoqlError;
 use crate::schema::{Catalog, FieldSchema, ObjectSchema, SqlValue};
 
 use super::CompileOptions;
+use super::polymorphic::{self, NameColumns};
 
 /// SQL text with the values of its `?` placeholders, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,8 +110,13 @@ impl<'a> Ctx<'a> {
 pub(crate) struct Step<'a> {
     /// The relationship's canonical name (`Account`).
     pub relationship: String,
+    /// The parent's object; the `Name` object for a polymorphic relationship.
     pub object: &'a ObjectSchema,
-    pub alias: String,
+    /// The expression of the parent's `Id`.
+    pub id_column: String,
+    /// For a polymorphic relationship: the expression of the parent's object name, which
+    /// its record url names.
+    pub type_column: Option<String>,
 }
 
 /// A field path resolved to a column.
@@ -128,6 +134,8 @@ struct Join {
     key: String,
     alias: String,
     sql: Fragment,
+    /// For a polymorphic relationship: the `Name` object's columns.
+    name_columns: Option<NameColumns>,
 }
 
 /// The tables one `SELECT` reads.
@@ -163,22 +171,51 @@ impl<'a> Scope<'a> {
         let mut alias = self.alias.clone();
         let mut key = String::new();
         let mut steps = Vec::new();
-        for rel in rels {
-            let not_understood = || {
+        let no_such_column = |object: &ObjectSchema| {
+            SoqlError::invalid_field(
+                format!("No such column '{last}' on entity '{}'", object.name),
+                position,
+            )
+        };
+        for (i, rel) in rels.iter().enumerate() {
+            let not_understood = |rel: &str| {
                 SoqlError::invalid_field(
                     format!("Didn't understand relationship '{rel}' in field path"),
                     position,
                 )
             };
-            let reference = object.parent_relationship(rel).ok_or_else(not_understood)?;
+            let reference = object.parent_relationship(rel).ok_or_else(|| not_understood(rel))?;
+            let rel_name = reference.relationship_name.clone().unwrap_or_else(|| rel.clone());
+            key.push('.');
+            key.push_str(&rel_name.to_ascii_lowercase());
+
+            // A polymorphic relationship reaches the `Name` object, which ends the path: it
+            // has no relationships of its own.
+            if reference.is_polymorphic() {
+                if let Some(next) = rels.get(i + 1) {
+                    return Err(not_understood(next));
+                }
+                let name_object = polymorphic::name_object();
+                let field = name_object.field(last).ok_or_else(|| no_such_column(name_object))?;
+                let columns = self.polymorphic_join(ctx, reference, &alias, key);
+                steps.push(Step {
+                    relationship: rel_name,
+                    object: name_object,
+                    id_column: columns.id().to_owned(),
+                    type_column: Some(columns.type_name().to_owned()),
+                });
+                return Ok(Resolved {
+                    column: columns.column(&field.name).to_owned(),
+                    field,
+                    steps,
+                });
+            }
+
             let parent = reference
                 .reference_to
                 .first()
                 .and_then(|name| ctx.catalog.object(name))
-                .ok_or_else(not_understood)?;
-            let rel_name = reference.relationship_name.clone().unwrap_or_else(|| rel.clone());
-            key.push('.');
-            key.push_str(&rel_name.to_ascii_lowercase());
+                .ok_or_else(|| not_understood(rel))?;
 
             let parent_alias = match self.joins.iter().find(|j| j.key == key) {
                 Some(join) => join.alias.clone(),
@@ -198,25 +235,51 @@ impl<'a> Scope<'a> {
                             .append(&Fragment { text: rf.sql, params: rf.params })
                             .sql(")");
                     }
-                    self.joins.push(Join { key: key.clone(), alias: parent_alias.clone(), sql });
+                    self.joins.push(Join {
+                        key: key.clone(),
+                        alias: parent_alias.clone(),
+                        sql,
+                        name_columns: None,
+                    });
                     parent_alias
                 }
             };
+            let parent_id = parent.field("Id").map_or("Id", |f| f.name.as_str());
             steps.push(Step {
                 relationship: rel_name,
                 object: parent,
-                alias: parent_alias.clone(),
+                id_column: format!("{}.{}", quote(&parent_alias), quote(parent_id)),
+                type_column: None,
             });
             object = parent;
             alias = parent_alias;
         }
-        let field = object.field(last).ok_or_else(|| {
-            SoqlError::invalid_field(
-                format!("No such column '{last}' on entity '{}'", object.name),
-                position,
-            )
-        })?;
+        let field = object.field(last).ok_or_else(|| no_such_column(object))?;
         Ok(Resolved { column: format!("{}.{}", quote(&alias), quote(&field.name)), field, steps })
+    }
+
+    /// The `Name` object's columns for polymorphic `reference` on the table under `alias`,
+    /// reached by relationship path `key`; its targets are joined the first time.
+    fn polymorphic_join(
+        &mut self,
+        ctx: &mut Ctx<'a>,
+        reference: &FieldSchema,
+        alias: &str,
+        key: String,
+    ) -> NameColumns {
+        if let Some(Join { name_columns: Some(columns), .. }) =
+            self.joins.iter().find(|j| j.key == key)
+        {
+            return columns.clone();
+        }
+        let (sql, columns) = polymorphic::joins(ctx, reference, alias);
+        self.joins.push(Join {
+            key,
+            alias: String::new(),
+            sql,
+            name_columns: Some(columns.clone()),
+        });
+        columns
     }
 
     /// `"Object" AS "t0"` followed by every join, with the joins' parameters.

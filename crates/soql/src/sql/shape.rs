@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use crate::schema::{FieldType, RowValues, SqlValueRef};
 
 use super::json_text;
-use super::scope::{Resolved, quote};
+use super::scope::Resolved;
 
 /// The result columns of a statement, without duplicates.
 #[derive(Debug, Clone, Default)]
@@ -60,11 +60,15 @@ impl OutField {
 pub(crate) struct RecordShape {
     object: String,
     id_column: usize,
+    /// For the `Name` object of a polymorphic relationship: the column holding the
+    /// parent's object name, which its url names (`/sobjects/WorkOrder/0WO...`).
+    url_object_column: Option<usize>,
     fields: Vec<OutField>,
     /// The JSON text every record of this shape starts with, up to the API version in
     /// its url: `{"attributes":{"type":"Account","url":"/services/data/v`.
     head: Box<[u8]>,
-    /// The url's text between the API version and the Id: `/sobjects/Account/`.
+    /// The url's text between the API version and the Id: `/sobjects/Account/`; only
+    /// `/sobjects/` when the object comes from `url_object_column`.
     url_middle: Box<[u8]>,
     /// `,"Name":` for each field, in order.
     keys: Vec<Box<[u8]>>,
@@ -80,10 +84,28 @@ impl RecordShape {
         RecordShape {
             object: object.to_string(),
             id_column,
+            url_object_column: None,
             fields: Vec::new(),
             head: head.into(),
             url_middle: url_middle.into(),
             keys: Vec::new(),
+        }
+    }
+
+    /// The shape of a polymorphic parent: attributes `{"type": "Name"}` and a url naming
+    /// the object in column `url_object_column`, as Salesforce answers.
+    fn polymorphic(object: &str, id_column: usize, url_object_column: usize) -> RecordShape {
+        let mut shape = RecordShape::new(object, id_column);
+        shape.url_object_column = Some(url_object_column);
+        shape.url_middle = b"/sobjects/".to_vec().into();
+        shape
+    }
+
+    /// The object a row's url names.
+    fn url_object<'r, R: RowValues + ?Sized>(&'r self, row: &'r R) -> &'r str {
+        match self.url_object_column.and_then(|c| row.value(c)) {
+            Some(SqlValueRef::Text(object)) => object,
+            _ => &self.object,
         }
     }
 
@@ -105,12 +127,16 @@ impl RecordShape {
             let index = match existing {
                 Some(i) => i,
                 None => {
-                    let id = step.object.field("Id").map_or("Id", |f| f.name.as_str());
-                    let id_column = columns.add(format!("{}.{}", quote(&step.alias), quote(id)));
-                    shape.push(OutField::Parent {
-                        name: step.relationship.clone(),
-                        shape: RecordShape::new(&step.object.name, id_column),
-                    });
+                    let id_column = columns.add(step.id_column.clone());
+                    let parent = match &step.type_column {
+                        Some(t) => RecordShape::polymorphic(
+                            &step.object.name,
+                            id_column,
+                            columns.add(t.clone()),
+                        ),
+                        None => RecordShape::new(&step.object.name, id_column),
+                    };
+                    shape.push(OutField::Parent { name: step.relationship.clone(), shape: parent });
                     shape.fields.len() - 1
                 }
             };
@@ -149,7 +175,8 @@ impl RecordShape {
             SqlValueRef::Real(r) => r.to_string(),
         };
         let mut record = Map::new();
-        record.insert("attributes".into(), attributes(&self.object, Some(&id), api_version));
+        let url = RecordUrl { object: self.url_object(row), id: &id };
+        record.insert("attributes".into(), attributes(&self.object, Some(url), api_version));
         for field in &self.fields {
             match field {
                 OutField::Scalar { name, column, field_type } => {
@@ -190,6 +217,10 @@ impl RecordShape {
         out.extend_from_slice(&self.head);
         json_text::write_str_contents(out, api_version.trim_start_matches('v'));
         out.extend_from_slice(&self.url_middle);
+        if self.url_object_column.is_some() {
+            json_text::write_str_contents(out, self.url_object(row));
+            out.push(b'/');
+        }
         json_text::write_str_contents(out, &id);
         out.extend_from_slice(b"\"}");
         for (field, key) in self.fields.iter().zip(&self.keys) {
@@ -234,11 +265,20 @@ fn is_numeric(field_type: FieldType) -> bool {
     )
 }
 
-/// `{"type": ..., "url": ...}`; without an id there is no url (aggregate results).
-pub(crate) fn attributes(object: &str, id: Option<&str>, api_version: &str) -> Value {
+/// The record a url points at: `/sobjects/{object}/{id}`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordUrl<'a> {
+    pub object: &'a str,
+    pub id: &'a str,
+}
+
+/// `{"type": ..., "url": ...}`; without a record there is no url (aggregate results). The
+/// url names the record's own object even where `type` does not (`Name` for a polymorphic
+/// parent).
+pub(crate) fn attributes(type_name: &str, url: Option<RecordUrl<'_>>, api_version: &str) -> Value {
     let mut attrs = Map::new();
-    attrs.insert("type".into(), Value::String(object.to_string()));
-    if let Some(id) = id {
+    attrs.insert("type".into(), Value::String(type_name.to_string()));
+    if let Some(RecordUrl { object, id }) = url {
         let version = api_version.trim_start_matches('v');
         attrs.insert(
             "url".into(),

@@ -81,6 +81,7 @@ pub fn account_schema() -> ObjectSchema {
             child_object: "Contact".into(),
             field: "AccountId".into(),
         }],
+        name_field: None,
     }
 }
 
@@ -95,6 +96,7 @@ pub fn contact_schema() -> ObjectSchema {
             field("SystemModstamp", FieldType::DateTime),
         ],
         child_relationships: vec![],
+        name_field: None,
     }
 }
 
