@@ -11,8 +11,6 @@
 mod cli_reliability;
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use cli_reliability::invariants::{CreatedLocally, Ledger, assert_invariants};
@@ -118,30 +116,15 @@ fn sigkilled_syncs_lose_and_duplicate_nothing() {
         // A sync cut off by SIGKILL at a moment spread over a whole run.
         let queued = f.pending().len();
         let delay = Duration::from_millis(rng.random_range(run_ms / 4..run_ms * 2));
-        let mut child = f
-            .command(&["sync"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("sync starts");
-        std::thread::sleep(delay);
-        let exited = child.try_wait().expect("child status");
-        if exited.is_none() {
-            child.kill().expect("SIGKILL");
+        if f.run_killed_after(&["sync"], delay) {
             killed += 1;
-        } else {
-            finished += 1;
-        }
-        let _ = child.wait();
-        let mut stderr = String::new();
-        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
-        assert!(!stderr.contains("panicked"), "sync panicked at kill point {point}:\n{stderr}");
-        if exited.is_none() {
             match f.pending().len() {
                 0 => after_upload += 1,
                 left if left < queued => mid_upload += 1,
                 _ => before_upload += 1,
             }
+        } else {
+            finished += 1;
         }
     }
 

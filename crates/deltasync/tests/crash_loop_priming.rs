@@ -10,8 +10,6 @@
 
 mod cli_reliability;
 
-use std::io::Read;
-use std::process::Stdio;
 use std::time::Duration;
 
 use cli_reliability::invariants::{Ledger, assert_invariants};
@@ -81,20 +79,12 @@ fn sigkilled_priming_resumes_and_converges() {
         // A login (until one has saved its session), else a sync, cut off by SIGKILL.
         let args = if logged_in(&f) { vec!["sync"] } else { f.login_args(&profile) };
         let delay = Duration::from_millis(rng.random_range(300..3_000));
-        let mut child =
-            f.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("starts");
-        std::thread::sleep(delay);
-        let exited = child.try_wait().expect("child status");
-        if exited.is_none() {
-            child.kill().expect("SIGKILL");
+        let was_killed = f.run_killed_after(&args, delay);
+        if was_killed {
             killed += 1;
         } else {
             finished += 1;
         }
-        let _ = child.wait();
-        let mut stderr = String::new();
-        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
-        assert!(!stderr.contains("panicked"), "run panicked at kill point {point}:\n{stderr}");
 
         // The store opens after every kill and never holds fewer accounts than before:
         // a resumed priming keeps the pages already committed.
@@ -103,7 +93,7 @@ fn sigkilled_priming_resumes_and_converges() {
             stored >= stored_before,
             "kill point {point}: the store went from {stored_before} to {stored} accounts"
         );
-        if exited.is_none() && stored > 0 && stored < ACCOUNTS as u64 {
+        if was_killed && stored > 0 && stored < ACCOUNTS as u64 {
             partial += 1;
         }
         stored_before = stored;

@@ -136,6 +136,27 @@ impl Fixture {
         out["id"].as_str().expect("edit prints the id").to_owned()
     }
 
+    /// Runs the CLI with `args` and SIGKILLs it after `delay` unless it ended first.
+    /// Returns whether it was killed; fails the test if it panicked.
+    pub fn run_killed_after(&self, args: &[&str], delay: StdDuration) -> bool {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("deltasync starts");
+        std::thread::sleep(delay);
+        let running = child.try_wait().expect("child status").is_none();
+        if running {
+            child.kill().expect("SIGKILL");
+        }
+        let _ = child.wait();
+        let mut stderr = String::new();
+        let _ = child.stderr.take().map(|mut e| std::io::Read::read_to_string(&mut e, &mut stderr));
+        assert!(!stderr.contains("panicked"), "deltasync {args:?} panicked:\n{stderr}");
+        running
+    }
+
     /// Every pending change as `deltasync pending --json` lists it.
     pub fn pending(&self) -> Vec<Value> {
         self.json(&["pending"])["changes"].as_array().cloned().unwrap_or_default()
