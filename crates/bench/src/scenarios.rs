@@ -70,9 +70,10 @@ async fn child(spec: &ChildSpec) -> Result<ChildResult> {
     let output = tokio::process::Command::new(exe)
         .arg("child")
         .arg(serde_json::to_string(spec)?)
-        .stderr(std::process::Stdio::inherit())
         .output()
         .await?;
+    // The child's log (RUST_LOG), after it ends: `output` collects standard error.
+    std::io::Write::write_all(&mut std::io::stderr(), &output.stderr)?;
     if !output.status.success() {
         bail!("child {:?} failed ({})", spec.op, output.status);
     }
