@@ -105,6 +105,36 @@ async fn late_commit_with_older_stamp_is_not_missed() {
     assert_invariants(&org, &[&dev.store], &Ledger::default());
 }
 
+/// A server edit in the same second as the device's own upload of the same record
+/// shares its `SystemModstamp`; the next sync still brings the server's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_edit_sharing_the_stamp_of_an_upload_is_not_missed() {
+    let org = start_org().await;
+    let admin = org.admin();
+    let id = admin.create(TECH1, OBJECT, json!({"Name": "shared", "Phone": "0"})).unwrap();
+    org.clock().advance(Duration::minutes(10));
+    let dev = device(&org, TECH1, &profile("client-wins")).await;
+    dev.catch_up(&org);
+    dev.sync_until_ok(1).await;
+
+    // The device uploads its edit; the org's clock does not move before another user
+    // edits the same record, so both writes carry one stamp.
+    dev.update(&id, json!({"Phone": "device"}));
+    dev.sync_until_ok(1).await;
+    let uploaded = admin.retrieve(TECH1, OBJECT, &id).unwrap();
+    assert_eq!(uploaded["Phone"], "device");
+    admin.update(TECH2, OBJECT, &id, json!({"Phone": "server"})).unwrap();
+    let edited = admin.retrieve(TECH1, OBJECT, &id).unwrap();
+    assert_eq!(edited["SystemModstamp"], uploaded["SystemModstamp"], "one stamp for both");
+
+    org.clock().advance(Duration::seconds(30));
+    dev.catch_up(&org);
+    dev.sync_until_ok(1).await;
+    let local = dev.store.read(|r| r.get_record(OBJECT, &id)).unwrap().unwrap();
+    assert_eq!(local["Phone"], "server", "the server's edit was missed");
+    assert_invariants(&org, &[&dev.store], &Ledger::default());
+}
+
 /// 450 records sharing one stamp, more than two pages, all arrive on priming and on a
 /// delta.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

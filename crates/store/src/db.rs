@@ -228,6 +228,23 @@ impl Store {
         self.read(|r| r.query_more(locator))
     }
 
+    /// Runs `f` on the writer's connection, between writes: for the small membership
+    /// checks a download makes just before it writes the same rows. The pages they read
+    /// stay in the writer's cache, so the write that follows finds them in memory instead
+    /// of reading and decrypting them again. It waits for a write in progress; long reads
+    /// (offline queries, the app's screens) belong on [`Store::read`].
+    pub fn read_on_writer<T>(
+        &self,
+        f: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let catalog = self.catalog();
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let value = f(&Reader::new(&tx, &catalog));
+        tx.finish()?;
+        value
+    }
+
     /// Runs `f` over a consistent snapshot on a reader connection; it never waits for a
     /// write in progress.
     pub fn read<T>(

@@ -26,8 +26,12 @@ pub type Record = serde_json::Map<String, Value>;
 pub struct UpsertOutcome {
     /// Ids of records that were not in the store before.
     pub inserted: Vec<String>,
-    /// Ids of records that were already stored (including ones that re-entered scope).
+    /// Ids of records that were already stored and got at least one new value (including
+    /// ones that re-entered scope).
     pub updated: Vec<String>,
+    /// Ids of stored records whose downloaded values all matched what is stored: nothing
+    /// was written for them.
+    pub unchanged: Vec<String>,
     /// Records with pending local changes: the listed fields kept their local values.
     pub merged: Vec<MergedRecord>,
 }

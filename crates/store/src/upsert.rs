@@ -57,6 +57,11 @@ pub(crate) fn upsert_records(
                 row.values.get(&field.name).unwrap_or(&SqlValue::Null) != value
             });
             let rejoins = row.scope_left;
+            if cols.is_empty() && !rejoins {
+                tracing::trace!(object = %table, "stored record unchanged");
+                outcome.unchanged.push(id);
+                continue;
+            }
             let changed = cols.len();
             row.remember(&cols);
             row.scope_left = false;

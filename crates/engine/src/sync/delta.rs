@@ -13,7 +13,7 @@ use super::decide::{DELETED_REACH, RemoveKind, StoreKind, UPDATED_REACH, replica
 use super::evaluate::{ObjectRun, RunChanges, merge_changes};
 use super::prefetch::Prefetched;
 use super::prime::latest_covered;
-use super::remote::{fetch_ids, held_among, held_stamps, pages, record_id, record_stamp};
+use super::remote::{fetch_ids, held_among, pages, record_id};
 use super::{Ctx, ObjectCounts, SyncError, SyncEvent};
 use crate::scope::{ObjectScope, StampBound};
 
@@ -144,18 +144,15 @@ pub(crate) async fn delta_object(
             for record in &page.records {
                 ids.push(record_id(&object, record)?);
             }
-            let held_stamps = held_stamps(store, &object, &ids)?;
+            let held = held_among(store, &object, &ids)?;
             let mut stores = Vec::with_capacity(page.records.len());
             for (record, id) in page.records.into_iter().zip(ids) {
-                let stamp = record_stamp(&object, &record)?;
-                let kind = match held_stamps.get(&id) {
-                    // Re-read in the overlap window and unchanged: nothing to write.
-                    Some(Some(held)) if *held == stamp => None,
-                    Some(_) => Some(StoreKind::Updated),
-                    None => Some(StoreKind::New),
-                };
+                // A record re-read with the stamp it has here may still have changed: two
+                // writes in the same second share a stamp. The store compares the values
+                // and writes (and counts) only what differs.
+                let kind = if held.contains(&id) { StoreKind::Updated } else { StoreKind::New };
                 read_in_scope.insert(id);
-                stores.extend(kind.map(|k| (record, k)));
+                stores.push((record, kind));
             }
             object_run.apply(stores, Vec::new(), None)?;
             progress(SyncEvent::Progress {

@@ -9,10 +9,7 @@ use store::{Store, SyncCursor};
 use tracing::{debug, trace};
 
 use super::decide::{Evaluated, IDS_PER_QUERY, RemoveKind, StoreKind, Verdict, verdict};
-use super::remote::{
-    fetch_all, held_among, held_children, held_stamps, held_targets, lookup_value, record_id,
-    record_stamp,
-};
+use super::remote::{fetch_all, held_among, held_children, held_targets, lookup_value, record_id};
 use super::{MAX_REPORT_RECORDS, ObjectCounts, RecordChange, RecordChangeKind, SyncError};
 use crate::history::display_name;
 use crate::scope::{HeldLink, ObjectScope, RuleSource, ScopePlan};
@@ -147,12 +144,12 @@ impl<'a> ObjectRun<'a> {
                 .map(String::as_str)
                 .chain(removes.iter().map(|(id, _)| id.as_str()))
                 .collect();
-            self.store.read(|r| r.lookups_of(&object, &touched, &self.tracked_fields))?
+            self.store.read_on_writer(|r| r.lookups_of(&object, &touched, &self.tracked_fields))?
         };
 
         // A record already kept out of scope for its pending changes stays as it is; the
         // others' names are read while they are still stored.
-        let (already_left, removed_names) = self.store.read(|r| {
+        let (already_left, removed_names) = self.store.read_on_writer(|r| {
             let mut out = BTreeSet::new();
             let mut names = BTreeMap::new();
             for (id, _) in &removes {
@@ -229,9 +226,14 @@ impl<'a> ObjectRun<'a> {
             _ => (records, kinds, ids),
         };
 
-        // Count, then note what other objects' scope needs to know.
+        // Count, then note what other objects' scope needs to know. A record downloaded
+        // again with nothing new is neither counted nor listed.
         let inserted: BTreeSet<&String> = upserted.inserted.iter().collect();
+        let unchanged: BTreeSet<&String> = upserted.unchanged.iter().collect();
         for ((record, kind), id) in records.iter().zip(&kinds).zip(&ids) {
+            if unchanged.contains(id) {
+                continue;
+            }
             let arrived = inserted.contains(id);
             let action = match (kind, arrived) {
                 (_, false) => {
@@ -280,12 +282,19 @@ impl<'a> ObjectRun<'a> {
         if !keep_links {
             return Ok(());
         }
-        for map in before.into_values() {
+        // A record that came back unchanged moved no lookup: nothing to follow.
+        for (id, map) in before {
+            if unchanged.contains(&id) {
+                continue;
+            }
             for (field, value) in map {
                 self.changes.lookup_values.entry(field).or_default().insert(value);
             }
         }
-        for record in &records {
+        for (record, id) in records.iter().zip(&ids) {
+            if unchanged.contains(id) {
+                continue;
+            }
             for field in &self.tracked_fields {
                 if let Some(v) = lookup_value(record, field) {
                     self.changes.lookup_values.entry(field.clone()).or_default().insert(v);
@@ -410,7 +419,6 @@ impl<'a> ObjectRun<'a> {
                 });
             }
 
-            let held_stamps = held_stamps(self.store, &object, chunk)?;
             let mut stores = Vec::new();
             let mut removes = Vec::new();
             for id in chunk {
@@ -438,14 +446,10 @@ impl<'a> ObjectRun<'a> {
                     changed: changed.contains(id),
                 };
                 match (verdict(evaluated), record) {
-                    (Verdict::Store(StoreKind::Updated), Some(record)) => {
-                        // Held and unchanged: re-evaluated only because a related record
-                        // moved; nothing to write.
-                        let stamp = record_stamp(&object, &record)?;
-                        if held_stamps.get(id).is_none_or(|held| *held != Some(stamp)) {
-                            stores.push((record, StoreKind::Updated));
-                        }
-                    }
+                    // A held record re-evaluated only because a related record moved is
+                    // written (and counted) only where its values differ: the store
+                    // compares them, as a stamp alone cannot tell (two writes in the same
+                    // second share one).
                     (Verdict::Store(kind), Some(record)) => stores.push((record, kind)),
                     (Verdict::Remove(kind), _) => removes.push((id.clone(), kind)),
                     _ => {}

@@ -99,7 +99,7 @@ pub(crate) fn held_among<'i>(
     if ids.is_empty() {
         return Ok(BTreeSet::new());
     }
-    Ok(store.read(|r| r.stored_among(object, &ids))?)
+    Ok(store.read_on_writer(|r| r.stored_among(object, &ids))?)
 }
 
 /// Which of `targets` the lookup `field` of some held `object` record points to.
@@ -132,7 +132,7 @@ fn batch_read<'i>(
     if values.is_empty() {
         return Ok(BTreeSet::new());
     }
-    Ok(store.read(|r| lookup(r, &values))?)
+    Ok(store.read_on_writer(|r| lookup(r, &values))?)
 }
 
 /// For each held record of `object`, the values of `fields` that are ids.
@@ -160,20 +160,4 @@ pub(crate) fn held_lookup_values(
 ) -> Result<BTreeSet<String>, SyncError> {
     let lookups = held_lookups(store, object, &[field.to_string()])?;
     Ok(lookups.into_values().filter_map(|mut m| m.remove(field)).collect())
-}
-
-/// For each of `ids` the store holds, its stored `SystemModstamp` (if readable).
-pub(crate) fn held_stamps(
-    store: &Store,
-    object: &str,
-    ids: &[String],
-) -> Result<BTreeMap<String, Option<DateTime<Utc>>>, SyncError> {
-    if ids.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let stamps = store.read(|r| r.field_of(object, "SystemModstamp", ids))?;
-    Ok(stamps
-        .into_iter()
-        .map(|(id, stamp)| (id, stamp.and_then(|t| salesforce::time::parse_datetime(&t).ok())))
-        .collect())
 }

@@ -226,8 +226,8 @@ fn a_download_writes_only_what_changed() {
     // The same records again (an overlap window) append nothing to the log.
     let before = wal_len(&fx);
     let out = fx.store.write(|tx| tx.upsert_records("Account", &accounts)).unwrap();
-    assert_eq!(out.updated.len(), 300);
-    assert!(out.inserted.is_empty());
+    assert_eq!(out.unchanged.len(), 300);
+    assert!(out.updated.is_empty() && out.inserted.is_empty());
     assert_eq!(wal_len(&fx), before, "an unchanged download wrote pages");
 
     // One unindexed field of one record: its table page, not the pages of the Industry,
