@@ -69,6 +69,27 @@ filter = "Subject LIKE 'Job%'"
 max_records = 2
 "#;
 
+/// Accounts by their own filter and as the accounts of the technician's work orders (two
+/// steps from the root, so a held link brings them), at most two.
+const CAPPED_FILTER_AND_LINK: &str = r#"
+version = 1
+
+[objects.ServiceAppointment]
+fields = ["Subject", "ParentRecordId", "Technician__c"]
+filter = "Technician__c = :user"
+parents = [{ field = "ParentRecordId", object = "WorkOrder" }]
+
+[objects.WorkOrder]
+fields = ["Subject", "AccountId"]
+related_only = true
+parents = [{ field = "AccountId" }]
+
+[objects.Account]
+fields = ["Name"]
+filter = "Name LIKE 'Key%'"
+max_records = 2
+"#;
+
 fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()
 }
@@ -286,4 +307,31 @@ async fn a_record_both_the_filter_and_a_link_bring_in_is_left_out_once() {
     let c = counts(&report, "WorkOrder");
     assert_eq!((c.new, c.over_limit), (2, 3), "{c:?}");
     assert_eq!(history["WorkOrder"]["over_limit"], json!(3));
+}
+
+#[tokio::test]
+async fn a_record_both_the_filter_and_a_held_link_bring_in_is_left_out_once() {
+    let f = Fixture::new(CAPPED_FILTER_AND_LINK).await;
+    let tech = f.org.admin().user_id(TECH1).unwrap();
+    let keys: Vec<String> =
+        (1..=3).map(|i| f.create("Account", json!({"Name": format!("Key {i}")}))).collect();
+    let plain = f.create("Account", json!({"Name": "Plain"}));
+    // Visits at the third key account (also in by the filter) and at the plain one.
+    for (n, account) in [&keys[2], &plain].into_iter().enumerate() {
+        let wo =
+            f.create("WorkOrder", json!({"Subject": format!("Job {n}"), "AccountId": account}));
+        let sa = json!({"ParentRecordId": wo, "Technician__c": tech, "Subject": "Visit"});
+        f.create("ServiceAppointment", sa);
+    }
+    f.advance(Duration::hours(1));
+
+    let (report, history) = f.run(None).await;
+    let mut held = f.held("Account");
+    held.sort();
+    assert_eq!(held, keys[..2].to_vec(), "the first two key accounts by stamp");
+    // Left out: the third key account (by the filter and by its visit, counted once)
+    // and the plain one (by its visit).
+    let c = counts(&report, "Account");
+    assert_eq!((c.new, c.over_limit), (2, 2), "{c:?}");
+    assert_eq!(history["Account"]["over_limit"], json!(2));
 }

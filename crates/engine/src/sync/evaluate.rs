@@ -461,6 +461,22 @@ impl<'a> ObjectRun<'a> {
         Ok(())
     }
 
+    /// The ids among `ids` that the object's server-evaluated rules bring in, asked of the
+    /// org a chunk at a time.
+    pub(crate) async fn server_scope_among(
+        &self,
+        ids: &[String],
+    ) -> Result<BTreeSet<String>, SyncError> {
+        let mut out = BTreeSet::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            match self.matching(chunk, ServerPart::Rules).await? {
+                Some(accepted) => out.extend(accepted),
+                None => out.extend(chunk.iter().cloned()),
+            }
+        }
+        Ok(out)
+    }
+
     /// The ids among `ids` that the server-evaluated rules (or one condition) accept;
     /// `None` means all of them.
     async fn matching(

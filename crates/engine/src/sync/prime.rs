@@ -243,11 +243,17 @@ pub(crate) async fn prime_object(
             ids.extend(fetch_ids(client, &object, &soql, false, None).await?);
         }
         let held = held_among(store, &object, &ids)?;
-        over_ids.extend(ids.into_iter().filter(|id| !held.contains(id)));
+        let mut left_out: Vec<String> =
+            ids.into_iter().filter(|id| !held.contains(id) && !over_ids.contains(id)).collect();
+        if server_over > 0 && !left_out.is_empty() {
+            // The server scope's records beyond the cap are already in `server_over`, by
+            // count: one a link brings too is not counted again.
+            let in_server = object_run.server_scope_among(&left_out).await?;
+            left_out.retain(|id| !in_server.contains(id));
+        }
+        over_ids.extend(left_out);
     }
     if scope.max_records.is_some() {
-        // FIXME: a record that both the server scope and a held link bring in, beyond the
-        // cap, counts twice; the server scope's ids (rather than its count) would settle it.
         object_run.counts.over_limit = server_over + over_ids.len() as u64;
         if object_run.counts.over_limit > 0 {
             info!(
