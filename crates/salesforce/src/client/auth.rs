@@ -246,15 +246,23 @@ impl OAuthApp {
             let token: TokenResponse = decode_json(what, status, content_type.as_deref(), &body)?;
             return Session::from_token(token);
         }
-        match serde_json::from_slice::<OAuthError>(&body) {
-            Ok(e) => Err(Error::OAuth { error: e.error, description: e.error_description }),
-            Err(_) => {
-                // Some failures (a wrong endpoint, a proxy) answer with a resource error array.
-                match serde_json::from_slice::<Vec<crate::wire::ApiError>>(&body) {
-                    Ok(errors) => Err(Error::Api { status, errors }),
-                    Err(e) => Err(not_json(what, status, content_type.as_deref(), &e)),
-                }
-            }
-        }
+        Err(token_error(what, status, content_type.as_deref(), &body))
+    }
+}
+
+/// Turns a refused token request into an error: the OAuth error object, a resource
+/// error array (a wrong endpoint, a proxy), or a decode error naming what came instead.
+pub(super) fn token_error(
+    what: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Error {
+    match serde_json::from_slice::<OAuthError>(body) {
+        Ok(e) => Error::OAuth { error: e.error, description: e.error_description },
+        Err(_) => match serde_json::from_slice::<Vec<crate::wire::ApiError>>(body) {
+            Ok(errors) => Error::Api { status, errors },
+            Err(e) => not_json(what, status, content_type, &e),
+        },
     }
 }

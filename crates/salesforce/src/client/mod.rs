@@ -4,10 +4,12 @@
 //! - `http`: sending a call, decoding answers and errors, refreshing an expired session.
 //! - `query`, `records`, `org`: the REST resources, one method each.
 //! - `reads`: several independent reads in one Composite call.
+//! - [`fuzz`]: every decoder over one answer body, for fuzzers and their regression tests.
 
 mod auth;
 mod decode;
 mod error;
+pub mod fuzz;
 mod http;
 mod jwt;
 mod org;

@@ -175,7 +175,7 @@ fn describe(read: &Read) -> String {
 }
 
 /// Turns one subresponse into the answer or error its direct call would have given.
-fn read_answer(
+pub(super) fn read_answer(
     read: &Read,
     what: &str,
     answer: &CompositeSubresponse,
