@@ -257,3 +257,18 @@ fn fields_off_the_name_object_are_invalid() {
         )
     );
 }
+
+#[test]
+fn the_name_objects_other_fields_read_as_null_for_parents_without_them() {
+    let records = run(
+        "SELECT Subject, ParentRecord.Email, ParentRecord.IsActive FROM Visit ORDER BY Subject",
+    );
+    assert_eq!(
+        records[0]["ParentRecord"],
+        json!({
+            "attributes": {"type": "Name", "url": url("Account", ACME)},
+            "Email": null,
+            "IsActive": null,
+        })
+    );
+}

@@ -1,6 +1,8 @@
 //! Polymorphic relationships (a reference with several targets, such as
 //! `ServiceAppointment.ParentRecord`): as in Salesforce, a path through one reaches the
-//! `Name` object, whose `Id`, `Name` and `Type` read the parent whichever object it is.
+//! `Name` object, whose `Id`, `Name` and `Type` read the parent whichever object it is
+//! (and whose user fields, `Email`, `FirstName` and the rest, read a target's own field of
+//! that name, or null).
 //!
 //! Each target is joined on its own, as a subquery that renames the target's name field to
 //! `Name` and binds the target's object name as `Type`; at most one of them matches a row,
@@ -22,15 +24,39 @@ static NAME_OBJECT: LazyLock<ObjectSchema> = LazyLock::new(|| {
     };
     ObjectSchema {
         name: "Name".into(),
-        fields: vec![
+        fields: [
             field("Id", FieldType::Id),
             field("Name", FieldType::String),
             field("Type", FieldType::Picklist),
-        ],
+        ]
+        .into_iter()
+        .chain(OTHER_FIELDS.iter().map(|(name, field_type)| field(name, *field_type)))
+        .collect(),
         child_relationships: Vec::new(),
         name_field: None,
     }
 });
+
+/// The `Name` object's fields besides `Id`, `Name` and `Type` (a user's, in Salesforce):
+/// read from a target that has a field of the same name, null for any other.
+const OTHER_FIELDS: &[(&str, FieldType)] = &[
+    ("Alias", FieldType::String),
+    ("CommunityNickname", FieldType::String),
+    ("Email", FieldType::Email),
+    ("FirstName", FieldType::String),
+    ("IsActive", FieldType::Boolean),
+    ("LastName", FieldType::String),
+    ("LastReferencedDate", FieldType::DateTime),
+    ("LastViewedDate", FieldType::DateTime),
+    ("NameOrAlias", FieldType::String),
+    ("Phone", FieldType::Phone),
+    ("ProfileId", FieldType::Reference),
+    ("RecordTypeId", FieldType::Reference),
+    ("SmallPhotoUrl", FieldType::Url),
+    ("Title", FieldType::String),
+    ("UserRoleId", FieldType::Reference),
+    ("Username", FieldType::String),
+];
 
 /// The object a polymorphic relationship resolves to.
 pub(crate) fn name_object() -> &'static ObjectSchema {
@@ -43,6 +69,8 @@ pub(crate) struct NameColumns {
     id: String,
     name: String,
     type_name: String,
+    /// The other fields' expressions, in [`OTHER_FIELDS`] order.
+    others: Vec<String>,
 }
 
 impl NameColumns {
@@ -51,7 +79,11 @@ impl NameColumns {
         match field {
             "Name" => &self.name,
             "Type" => &self.type_name,
-            _ => &self.id,
+            _ => OTHER_FIELDS
+                .iter()
+                .position(|(name, _)| *name == field)
+                .and_then(|i| self.others.get(i))
+                .unwrap_or(&self.id),
         }
     }
 
@@ -84,9 +116,20 @@ pub(crate) fn joins(
         let name = object
             .record_name_field()
             .map_or_else(|| "NULL".to_owned(), |f| format!("{}.{}", quote(&inner), quote(&f.name)));
+        let others: Vec<String> = OTHER_FIELDS
+            .iter()
+            .map(|(other, _)| {
+                let column = object.field(other).map_or_else(
+                    || "NULL".to_owned(),
+                    |f| format!("{}.{}", quote(&inner), quote(&f.name)),
+                );
+                format!("{column} AS {}", quote(other))
+            })
+            .collect();
         sql.sql(&format!(
-            " LEFT JOIN (SELECT {i}.{} AS \"Id\", {name} AS \"Name\", ",
+            " LEFT JOIN (SELECT {i}.{} AS \"Id\", {name} AS \"Name\", {}, ",
             quote(id),
+            others.join(", "),
             i = quote(&inner),
         ));
         sql.param(SqlValue::Text(object.name.clone()));
@@ -111,7 +154,11 @@ pub(crate) fn joins(
             _ => format!("COALESCE({})", parts.join(", ")),
         }
     };
-    let columns =
-        NameColumns { id: first_of("Id"), name: first_of("Name"), type_name: first_of("Type") };
+    let columns = NameColumns {
+        id: first_of("Id"),
+        name: first_of("Name"),
+        type_name: first_of("Type"),
+        others: OTHER_FIELDS.iter().map(|(other, _)| first_of(other)).collect(),
+    };
     (sql, columns)
 }
