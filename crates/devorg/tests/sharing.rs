@@ -1,4 +1,6 @@
-//! Org-wide defaults and parent-controlled sharing on every endpoint.
+//! Org-wide defaults and parent-controlled sharing on every endpoint: query, queryAll,
+//! semi-joins, parent paths, child subqueries, retrieve, Composite (with references) and
+//! upsert by external id.
 
 mod common;
 
@@ -9,6 +11,14 @@ use serde_json::{Value, json};
 
 async fn q(api: &Api, soql: &str) -> Value {
     api.query(soql).await
+}
+
+/// A queryAll answer (its first page), failing the test unless it answers 200.
+async fn q_all(api: &Api, soql: &str) -> Value {
+    let query: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+    let (status, answer) = api.get(&format!("/queryAll?q={query}")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    answer
 }
 
 #[tokio::test]
@@ -122,4 +132,45 @@ async fn changed_defaults_survive_a_restart() {
     let org = start_with(config).await;
     let t2 = login(&org, "tech2@field.example").await;
     assert_eq!(q(&t2, "SELECT Id FROM Account").await["totalSize"], 0);
+}
+
+#[tokio::test]
+async fn a_private_record_stays_out_of_reach_through_query_all_composite_and_upsert() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    let t2 = login(&org, "tech2@field.example").await;
+    let wo = t1
+        .create("WorkOrder", json!({"Subject": "Private job", "External_Id__c": "WO-PRIVATE"}))
+        .await;
+
+    // queryAll and a semi-join see nothing of it.
+    assert_eq!(q_all(&t2, "SELECT Id FROM WorkOrder").await["totalSize"], 0);
+    let semi = "SELECT Id FROM WorkOrderLineItem WHERE WorkOrderId IN (SELECT Id FROM WorkOrder WHERE Subject = 'Private job')";
+    assert_eq!(q(&t2, semi).await["totalSize"], 0);
+
+    // A composite request cannot read it, and a reference to what it could not read
+    // reaches nothing either.
+    let body = json!({"allOrNone": false, "compositeRequest": [
+        {"method": "GET", "url": format!("/services/data/{V}/sobjects/WorkOrder/{wo}"), "referenceId": "peek"},
+        {"method": "PATCH", "url": format!("/services/data/{V}/sobjects/WorkOrder/@{{peek.Id}}"),
+         "referenceId": "edit", "body": {"Subject": "taken"}},
+        {"method": "PATCH", "url": format!("/services/data/{V}/sobjects/WorkOrder/{wo}"),
+         "referenceId": "direct", "body": {"Subject": "taken"}},
+    ]});
+    let (status, answer) = t2.post("/composite", body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let r = answer["compositeResponse"].as_array().unwrap();
+    assert_eq!(r[0]["httpStatusCode"], 404, "{answer}");
+    assert!(r[1]["httpStatusCode"].as_u64().unwrap() >= 400, "{answer}");
+    assert_eq!(r[2]["httpStatusCode"], 400, "{answer}");
+    assert_eq!(r[2]["body"][0]["errorCode"], "INSUFFICIENT_ACCESS_OR_READONLY", "{answer}");
+
+    // An upsert on its external id never changes it.
+    let (status, answer) = t2
+        .patch("/sobjects/WorkOrder/External_Id__c/WO-PRIVATE", json!({"Subject": "taken"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(error_code(&answer), "INSUFFICIENT_ACCESS_OR_READONLY");
+    let (_, own) = t1.get(&format!("/sobjects/WorkOrder/{wo}")).await;
+    assert_eq!(own["Subject"], "Private job", "{answer}");
 }
