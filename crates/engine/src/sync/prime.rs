@@ -156,11 +156,6 @@ pub(crate) async fn prime_object(
 
     // The server-evaluated scope, in (SystemModstamp, Id) order, one page per transaction;
     // the next page is fetched while this one is stored.
-    // FIXME: at 1M records priming takes 1.3 to 2.6 times the raw loop's time on a loaded
-    // 2-core machine (median about 1.9×, raw about 96k records/s), near the 2× bound.
-    // The raw loop pages each object straight through; priming also reads held links
-    // (one query per chunk of parent ids) and parses each page into records. Per-phase
-    // fetch and store times at 1M would tell which side to cut.
     if state.phase == PrimePhase::Server {
         let bound = position.clone().map(StampBound::After);
         let limit = room(&object_run)?;
