@@ -5,10 +5,14 @@
 //! The case count and seed are fixed so a run is reproducible; failures found are kept
 //! in `proptest-regressions/` and replayed first.
 
+// The shared checks are the fuzzer's; this file uses only their catalog.
+#[allow(dead_code)]
+mod fuzz_check;
+
 use chrono::{TimeZone, Utc};
+use fuzz_check::catalog;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
-use soql::schema::{Catalog, ChildRelationship, FieldSchema, FieldType, ObjectSchema};
 use soql::{CompileOptions, SoqlError, compile, parse};
 
 const VALID: &[&str] = &[
@@ -109,62 +113,6 @@ const TOKENS: &[&str] = &[
     "/*",
     "--",
 ];
-
-/// A small catalog with references, a child relationship and every common field type.
-struct Objects(Vec<ObjectSchema>);
-
-impl Catalog for Objects {
-    fn object(&self, name: &str) -> Option<&ObjectSchema> {
-        self.0.iter().find(|o| o.name.eq_ignore_ascii_case(name))
-    }
-}
-
-fn field(name: &str, field_type: FieldType) -> FieldSchema {
-    FieldSchema { name: name.into(), field_type, reference_to: vec![], relationship_name: None }
-}
-
-fn catalog() -> Objects {
-    use FieldType::*;
-    let account = ObjectSchema {
-        name: "Account".into(),
-        fields: vec![
-            field("Id", Id),
-            field("Name", String),
-            field("CreatedDate", DateTime),
-            field("LastModifiedDate", DateTime),
-            field("Birthday__c", Date),
-            field("Amount__c", Currency),
-        ],
-        child_relationships: vec![ChildRelationship {
-            name: "WorkOrders".into(),
-            child_object: "WorkOrder".into(),
-            field: "AccountId".into(),
-        }],
-        name_field: None,
-    };
-    let work_order = ObjectSchema {
-        name: "WorkOrder".into(),
-        fields: vec![
-            field("Id", Id),
-            field("Subject", String),
-            field("Status", Picklist),
-            field("Priority", Picklist),
-            field("Amount__c", Double),
-            field("Closed__c", Boolean),
-            field("Tags__c", MultiPicklist),
-            field("Count__c", Int),
-            FieldSchema {
-                name: "AccountId".into(),
-                field_type: Reference,
-                reference_to: vec!["Account".into()],
-                relationship_name: Some("Account".into()),
-            },
-        ],
-        child_relationships: vec![],
-        name_field: None,
-    };
-    Objects(vec![account, work_order])
-}
 
 /// A fixed seed and case count: the same inputs on every run.
 fn config(cases: u32) -> Config {

@@ -1,5 +1,6 @@
 //! The properties every input to the parser must keep, shared by the coverage-guided
-//! fuzzer (`fuzz/afl`) and the test that replays its seeds and the crashes it found.
+//! fuzzer (`fuzz/afl`) and the test that replays its seeds and the crashes it found; the
+//! property tests (`fuzz_parse.rs`) share its catalog.
 //!
 //! Whatever the text, parsing returns a query or an error with a message and a position
 //! inside the text; a query prints back to text that parses to the same query, and
@@ -23,7 +24,7 @@ fn field(name: &str, field_type: FieldType) -> FieldSchema {
     FieldSchema { name: name.into(), field_type, reference_to: vec![], relationship_name: None }
 }
 
-/// Account and WorkOrder, the objects of the property tests' catalog.
+/// Account and WorkOrder, the catalog every generated query compiles against.
 pub fn catalog() -> Objects {
     use FieldType::*;
     let account = ObjectSchema {
