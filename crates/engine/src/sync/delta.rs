@@ -149,16 +149,11 @@ pub(crate) async fn delta_object(
             for record in &page.records {
                 ids.push(record_id(&object, record)?);
             }
-            let held = held_among(store, &object, &ids)?;
-            let mut stores = Vec::with_capacity(page.records.len());
-            for (record, id) in page.records.into_iter().zip(ids) {
-                // A record re-read with the stamp it has here may still have changed: two
-                // writes in the same second share a stamp. The store compares the values
-                // and writes (and counts) only what differs.
-                let kind = if held.contains(&id) { StoreKind::Updated } else { StoreKind::New };
-                read_in_scope.insert(id);
-                stores.push((record, kind));
-            }
+            // Every record goes to the store, which tells new records from stored ones and
+            // writes (and counts) only what differs: a record re-read with the stamp it
+            // has here may still have changed, as two writes in one second share a stamp.
+            read_in_scope.extend(ids);
+            let stores = page.records.into_iter().map(|r| (r, StoreKind::New)).collect();
             object_run.apply(stores, Vec::new(), None)?;
             progress(SyncEvent::Progress {
                 object: object.clone(),
