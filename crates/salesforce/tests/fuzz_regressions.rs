@@ -2,24 +2,14 @@
 //! (`fuzz/afl/seeds/salesforce_decode`, `fuzz/afl/regressions/salesforce_decode`)
 //! through every decoder of the client, so a fixed crash stays fixed without AFL installed.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../fuzz/afl/corpus.rs"]
+mod corpus;
+
+use std::path::PathBuf;
+
+use corpus::inputs;
 
 use salesforce::client::fuzz::decode_every_answer;
-
-/// The files of a fuzzer input folder, without its notes and hidden files.
-fn inputs(folder: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/afl").join(folder);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut files: Vec<PathBuf> = entries
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            path.is_file() && !name.starts_with('.') && name != "README.md"
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 fn replay(files: &[PathBuf]) {
     for file in files {

@@ -1,16 +1,18 @@
 //! Compiles queries against a real SQLite database laid out by the storage convention,
 //! runs them the way an executor does, and checks the Salesforce-shaped JSON.
 
+mod sqlite_rows;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use rusqlite::types::{Value as DbValue, ValueRef};
 use serde_json::{Map, Value, json};
 use soql::schema::{
     Catalog, ChildRelationship, FieldSchema, FieldType, ObjectSchema, RowFilter, SqlValue,
 };
 use soql::{CompileOptions, ErrorKind, Position, child_result, compile, parse};
+use sqlite_rows::rows;
 
 fn field(name: &str, field_type: FieldType) -> FieldSchema {
     FieldSchema { name: name.into(), field_type, reference_to: vec![], relationship_name: None }
@@ -175,36 +177,6 @@ fn database(catalog: &TestCatalog) -> Connection {
 fn opts() -> CompileOptions {
     let now: DateTime<Utc> = "2024-05-15T12:00:00Z".parse().unwrap();
     CompileOptions::new(now)
-}
-
-fn rows(conn: &Connection, sql: &str, params: &[SqlValue]) -> Vec<Vec<SqlValue>> {
-    let params: Vec<DbValue> = params
-        .iter()
-        .map(|p| match p {
-            SqlValue::Null => DbValue::Null,
-            SqlValue::Integer(i) => DbValue::Integer(*i),
-            SqlValue::Real(r) => DbValue::Real(*r),
-            SqlValue::Text(s) => DbValue::Text(s.clone()),
-        })
-        .collect();
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
-    let n = stmt.column_count();
-    stmt.query_map(rusqlite::params_from_iter(params), |row| {
-        (0..n)
-            .map(|i| {
-                Ok(match row.get_ref(i)? {
-                    ValueRef::Null => SqlValue::Null,
-                    ValueRef::Integer(i) => SqlValue::Integer(i),
-                    ValueRef::Real(r) => SqlValue::Real(r),
-                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(_) => SqlValue::Null,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .unwrap()
-    .collect::<Result<Vec<_>, _>>()
-    .unwrap()
 }
 
 fn count(conn: &Connection, (sql, params): (String, Vec<SqlValue>)) -> i64 {

@@ -4,22 +4,12 @@
 
 mod fuzz_check;
 
-use std::path::{Path, PathBuf};
+#[path = "../../../fuzz/afl/corpus.rs"]
+mod corpus;
 
-/// The files of a fuzzer input folder, without its notes and hidden files.
-fn inputs(folder: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/afl").join(folder);
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let mut files: Vec<PathBuf> = entries
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            path.is_file() && !name.starts_with('.') && name != "README.md"
-        })
-        .collect();
-    files.sort();
-    files
-}
+use std::path::PathBuf;
+
+use corpus::inputs;
 
 fn replay(files: &[PathBuf]) {
     let catalog = fuzz_check::catalog();

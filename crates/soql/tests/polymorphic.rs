@@ -2,13 +2,15 @@
 //! `Name` object, as in Salesforce: `Id`, `Name` and `Type` of whichever object the parent
 //! is, with `{"type": "Name"}` attributes and a url that names the parent's own object.
 
+mod sqlite_rows;
+
 use rusqlite::Connection;
-use rusqlite::types::{Value as DbValue, ValueRef};
 use serde_json::{Value, json};
 use soql::schema::{
     Catalog, ChildRelationship, FieldSchema, FieldType, ObjectSchema, RowFilter, SqlValue,
 };
 use soql::{CompileOptions, ErrorKind, compile, parse};
+use sqlite_rows::rows;
 
 const ACME: &str = "001000000000001AAA";
 const SECRET: &str = "001000000000002AAA";
@@ -101,34 +103,6 @@ fn database(catalog: &Visits) -> Connection {
     ))
     .unwrap();
     conn
-}
-
-fn rows(conn: &Connection, sql: &str, params: &[SqlValue]) -> Vec<Vec<SqlValue>> {
-    let params: Vec<DbValue> = params
-        .iter()
-        .map(|p| match p {
-            SqlValue::Null => DbValue::Null,
-            SqlValue::Integer(i) => DbValue::Integer(*i),
-            SqlValue::Real(r) => DbValue::Real(*r),
-            SqlValue::Text(s) => DbValue::Text(s.clone()),
-        })
-        .collect();
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
-    let n = stmt.column_count();
-    stmt.query_map(rusqlite::params_from_iter(params), |row| {
-        (0..n)
-            .map(|i| {
-                Ok(match row.get_ref(i)? {
-                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Integer(i) => SqlValue::Integer(i),
-                    _ => SqlValue::Null,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .unwrap()
-    .collect::<Result<Vec<_>, _>>()
-    .unwrap()
 }
 
 fn opts() -> CompileOptions {

@@ -350,6 +350,15 @@ pub async fn retrieve_get(
 ) -> Result<Json<Value>, ApiError> {
     let v = version(&p)?;
     let obj = object_param(&org, &p)?;
-    let (ids, fields) = (split_list(q.get("ids")), split_list(q.get("fields")));
-    with_ctx(&org, &session, &v, |ctx| retrieve_all(ctx, &obj.name, &ids, &fields)).map(Json)
+    with_ctx(&org, &session, &v, |ctx| retrieve_by_params(ctx, &obj.name, &q)).map(Json)
+}
+
+/// Retrieves the records the `ids` and `fields` query parameters name.
+pub fn retrieve_by_params(
+    ctx: &Ctx<'_>,
+    object: &str,
+    params: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let (ids, fields) = (split_list(params.get("ids")), split_list(params.get("fields")));
+    retrieve_all(ctx, object, &ids, &fields)
 }

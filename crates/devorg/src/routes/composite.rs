@@ -247,14 +247,10 @@ pub(crate) fn dispatch(
             StatusCode::OK,
             collections::upsert_all(ctx, object, field, body.unwrap_or(&Value::Null))?,
         )),
-        (Method::GET, ["composite", "sobjects", object]) => {
-            let ids = collections::split_list(params.get("ids"));
-            let fields = collections::split_list(params.get("fields"));
-            Ok(SubResponse::ok(
-                StatusCode::OK,
-                collections::retrieve_all(ctx, object, &ids, &fields)?,
-            ))
-        }
+        (Method::GET, ["composite", "sobjects", object]) => Ok(SubResponse::ok(
+            StatusCode::OK,
+            collections::retrieve_by_params(ctx, object, &params)?,
+        )),
         (Method::POST, ["composite", "sobjects", object]) => Ok(SubResponse::ok(
             StatusCode::OK,
             collections::retrieve_by_body(ctx, object, body.unwrap_or(&Value::Null))?,
