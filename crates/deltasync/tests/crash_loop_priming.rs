@@ -29,6 +29,20 @@ fn stored_accounts(f: &Fixture) -> Option<u64> {
     device.store().read(|r| r.count("Account")).ok()
 }
 
+/// How far the accounts' priming has come, as its cursor row says: its phase (server
+/// scope, held links, done; ranked in that order) and the records it has stored.
+fn priming_progress(f: &Fixture) -> Option<(u8, u64)> {
+    let device = Device::open(f.dir(), Access::Read).ok()?;
+    let cursor = device.store().read(|r| r.cursor("Account")).ok()??;
+    let state = cursor.prime_state?;
+    let phase = match state["phase"].as_str()? {
+        "server" => 0,
+        "held" => 1,
+        _ => 2,
+    };
+    Some((phase, state["done"].as_u64().unwrap_or(0)))
+}
+
 /// Whether the device has a saved session, so that `sync` (not `login`) goes on.
 fn logged_in(f: &Fixture) -> bool {
     f.run(&["--json", "status"]).status.success()
@@ -57,6 +71,7 @@ fn sigkilled_priming_resumes_and_converges() {
 
     let (mut killed, mut finished, mut partial) = (0u64, 0u64, 0u64);
     let mut stored_before = 0u64;
+    let mut progress_before: Option<(u8, u64)> = None;
     let mut local_edits = 0u64;
     for point in 0..kill_points {
         // A server edit, and a local edit of an account already stored, between runs.
@@ -86,13 +101,20 @@ fn sigkilled_priming_resumes_and_converges() {
             finished += 1;
         }
 
-        // The store opens after every kill and never holds fewer accounts than before:
-        // a resumed priming keeps the pages already committed.
+        // The store opens after every kill and never holds fewer accounts than before,
+        // and priming never goes back: a resumed run starts where the committed cursor
+        // stands, not from the first page.
         let stored = stored_accounts(&f).unwrap_or(0);
         assert!(
             stored >= stored_before,
             "kill point {point}: the store went from {stored_before} to {stored} accounts"
         );
+        let progress = priming_progress(&f);
+        assert!(
+            progress >= progress_before,
+            "kill point {point}: priming went back from {progress_before:?} to {progress:?}"
+        );
+        progress_before = progress;
         if was_killed && stored > 0 && stored < ACCOUNTS as u64 {
             partial += 1;
         }
