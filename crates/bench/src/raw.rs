@@ -51,10 +51,9 @@ pub async fn run(client: &Client, spec: &ChildSpec) -> Result<ChildResult> {
     let session = client.session();
     std::fs::create_dir_all(&spec.store_dir)?;
     let conn = Connection::open(spec.store_dir.join("raw.db"))?;
-    conn.execute_batch(&format!(
-        "PRAGMA key = \"x'{}'\"; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-        "ab".repeat(32)
-    ))?;
+    // Encrypted as the store is, so both pay the same per page.
+    store::key_connection(&conn, &store::StoreKey::from_bytes(&[0xab; 32])?)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
 
     // Field lists come from describe, outside the timing.
     let mut plans = Vec::new();

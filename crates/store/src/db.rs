@@ -7,6 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use soql::schema::ObjectSchema;
 
+use crate::cipher::{self, PageHmac};
 use crate::lock::InstanceLock;
 use crate::migrate::{SCHEMA_VERSION, migrate_to};
 use crate::objects::{self, ObjectCatalog};
@@ -26,6 +27,8 @@ const MAX_IDLE_READERS: usize = 4;
 pub struct Store {
     path: PathBuf,
     key: StoreKey,
+    /// The file's page settings, found when the writer opened it.
+    hmac: PageHmac,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     catalog: RwLock<Arc<ObjectCatalog>>,
@@ -37,8 +40,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Opens one connection and proves the key opens the file.
-fn connect(path: &Path, key: &StoreKey, read_only: bool) -> Result<Connection, StoreError> {
+/// Opens one connection with the page settings `hmac` and proves the key opens the file.
+fn connect(
+    path: &Path,
+    key: &StoreKey,
+    read_only: bool,
+    hmac: PageHmac,
+) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
@@ -47,8 +55,7 @@ fn connect(path: &Path, key: &StoreKey, read_only: bool) -> Result<Connection, S
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
-    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))
-        .map_err(|e| open_error(path, e))?;
+    cipher::apply(&conn, key, hmac).map_err(|e| open_error(path, e))?;
     silence_cipher_log(&conn)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // SQLCipher only reads the file on first use: a wrong key shows up here.
@@ -56,6 +63,21 @@ fn connect(path: &Path, key: &StoreKey, read_only: bool) -> Result<Connection, S
         .map_err(|e| open_error(path, e))?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     Ok(conn)
+}
+
+/// Opens the writer connection of a file whose page settings are not known yet: the
+/// current ones, then those of stores created before them. Only when none opens the
+/// file is the key wrong.
+fn connect_detecting(path: &Path, key: &StoreKey) -> Result<(Connection, PageHmac), StoreError> {
+    let mut last = None;
+    for hmac in PageHmac::CANDIDATES {
+        match connect(path, key, false, hmac) {
+            Ok(conn) => return Ok((conn, hmac)),
+            Err(e @ StoreError::WrongKey { .. }) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::WrongKey { path: path.to_owned() }))
 }
 
 /// Turns SQLCipher's own log off, so that a wrong key reaches the user only as
@@ -91,7 +113,10 @@ impl Store {
     /// earlier versions of this program left them.
     #[doc(hidden)]
     pub fn open_at_version(path: &Path, key: &StoreKey, version: i64) -> Result<Store, StoreError> {
-        let mut conn = connect(path, key, false)?;
+        let (mut conn, hmac) = connect_detecting(path, key)?;
+        if hmac != PageHmac::Sha256 {
+            tracing::debug!(?hmac, "store created with SQLCipher's default page settings");
+        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| open_error(path, e))?;
@@ -110,6 +135,7 @@ impl Store {
         Ok(Store {
             path: path.to_owned(),
             key: key.clone(),
+            hmac,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             catalog: RwLock::new(Arc::new(catalog)),
@@ -255,7 +281,7 @@ impl Store {
         let mut conn = match lock(&self.readers).pop() {
             Some(c) => c,
             None => {
-                let c = connect(&self.path, &self.key, true)?;
+                let c = connect(&self.path, &self.key, true, self.hmac)?;
                 c.execute_batch("PRAGMA query_only = ON;")?;
                 c
             }

@@ -4,7 +4,8 @@
 //! # Using it
 //!
 //! [`Store::open`] with a [`StoreKey`] (raw 32 bytes, given to SQLCipher as `x'..'`, so no
-//! key derivation runs; [`StoreKey::load_or_create`] keeps it in a 0600 key file). Take
+//! key derivation runs; [`StoreKey::load_or_create`] keeps it in a 0600 key file; pages
+//! are authenticated with HMAC-SHA256, see `cipher.rs`). Take
 //! [`Store::lock_exclusive`] on the data directory first so one app runs per store: it is
 //! an OS file lock (`flock`/`LockFileEx` through `std::fs::File::try_lock`), released by
 //! the OS when the process dies, so it never goes stale.
@@ -107,6 +108,7 @@
 //!   original affinity.
 //! - Nothing here logs field values or tokens.
 
+mod cipher;
 pub mod cursor;
 mod db;
 mod error;
@@ -126,6 +128,7 @@ mod tx;
 mod upsert;
 pub mod values;
 
+pub use cipher::key_connection;
 pub use cursor::SyncCursor;
 pub use db::{BUSY_TIMEOUT, Store};
 pub use error::StoreError;

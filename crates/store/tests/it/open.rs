@@ -49,6 +49,75 @@ fn file_on_disk_contains_no_plaintext() {
     assert_eq!(got["Name"], json!(secret_name));
 }
 
+/// A connection keyed with SQLCipher's default settings (HMAC-SHA512 pages), as stores
+/// were created before HMAC-SHA256.
+fn sqlcipher_defaults_open(path: &std::path::Path, key: &StoreKey) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex())).unwrap();
+    conn
+}
+
+fn opens(conn: &rusqlite::Connection) -> bool {
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_ok()
+}
+
+#[test]
+fn new_stores_authenticate_pages_with_hmac_sha256() {
+    let fx = Fixture::new();
+    let path = fx.path();
+    drop(fx.store);
+    assert!(!opens(&sqlcipher_defaults_open(&path, &fx.key)), "opened with HMAC-SHA512");
+    assert!(opens(&rusqlite_open(&path, &fx.key)));
+}
+
+#[test]
+fn a_store_with_sqlciphers_default_page_settings_still_opens() {
+    let fx = Fixture::new();
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Before")])).unwrap();
+    let path = fx.path();
+    drop(fx.store);
+
+    // The same store, re-encrypted with SQLCipher's defaults.
+    let legacy = fx.dir.path().join("legacy.db");
+    {
+        let conn = rusqlite_open(&path, &fx.key);
+        conn.execute_batch(&format!(
+            "ATTACH DATABASE '{}' AS legacy KEY \"x'{}'\";
+             PRAGMA legacy.cipher_hmac_algorithm = HMAC_SHA512;",
+            legacy.display(),
+            fx.key.to_hex()
+        ))
+        .unwrap();
+        conn.query_row("SELECT sqlcipher_export('legacy')", [], |_| Ok(())).unwrap();
+        // The export copies tables, not the schema version.
+        let version: i64 = conn.query_row("PRAGMA main.user_version", [], |r| r.get(0)).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA legacy.user_version = {version}; DETACH DATABASE legacy;"
+        ))
+        .unwrap();
+    }
+    assert!(opens(&sqlcipher_defaults_open(&legacy, &fx.key)));
+    assert!(!opens(&rusqlite_open(&legacy, &fx.key)));
+
+    // Opened, read on the writer and on readers, written, and opened again.
+    let store = Store::open(&legacy, &fx.key).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let got = store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(got["Name"], json!("Before"));
+    store.write(|tx| tx.upsert_records("Account", &[account(2, "After")])).unwrap();
+    let page = store.query("SELECT Name FROM Account ORDER BY Name", t(0)).unwrap();
+    assert_eq!(page["totalSize"], json!(2), "{page}");
+    drop(store);
+    let store = Store::open(&legacy, &fx.key).unwrap();
+    assert_eq!(store.read(|r| r.count("Account")).unwrap(), 2);
+    assert!(opens(&sqlcipher_defaults_open(&legacy, &fx.key)), "the file kept its settings");
+
+    // A wrong key is still a wrong key, whichever settings the file has.
+    drop(store);
+    let err = Store::open(&legacy, &StoreKey::generate()).unwrap_err();
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err:?}");
+}
+
 #[test]
 fn migrates_from_each_earlier_version() {
     for version in 0..SCHEMA_VERSION {
@@ -102,8 +171,7 @@ fn a_newer_file_is_refused() {
 
 fn rusqlite_open(path: &std::path::Path, key: &StoreKey) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).unwrap();
+    store::key_connection(&conn, key).unwrap();
     conn
 }
 
