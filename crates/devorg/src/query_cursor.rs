@@ -8,6 +8,10 @@
 //! to the response as JSON straight from SQLite's buffers. Like Salesforce, a user keeps
 //! at most [`MAX_CURSORS_PER_USER`] cursors (the oldest goes first), and a cursor idle for
 //! [`CURSOR_IDLE`] expires.
+//!
+//! A query whose own text bounds it to one page (a `LIMIT`, or an `Id IN (...)` list its
+//! filter requires, within the batch size) and that has no child subquery needs no
+//! cursor: it runs once, filter and all, and its rows are the page.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,7 +23,7 @@ use rand::distr::Alphanumeric;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Statement};
 use serde_json::{Map, Value, json};
-use soql::ast::{FieldPath, Query, SelectItem, Span};
+use soql::ast::{CompareOp, Condition, FieldPath, InList, Query, SelectItem, Span};
 use soql::schema::{Catalog, ObjectSchema, RowFilter, RowValues, SqlValue, SqlValueRef};
 use soql::{CompileOptions, Compiled, child_result};
 
@@ -426,6 +430,10 @@ pub fn query_page(
         return Ok(Page(out));
     }
 
+    if compiled.children().is_empty() && row_bound(&query).is_some_and(|n| n <= batch as u64) {
+        return single_page(ctx, &compiled);
+    }
+
     let ids = read_ids(ctx, &query, &opts)?;
     let total = ids.len();
     tracing::debug!(object = compiled.object(), rows = total, "query ran");
@@ -441,6 +449,52 @@ pub fn query_page(
         last_used: Instant::now(),
     });
     plan_page(ctx, &plan, 0, Some(&id))
+}
+
+/// At most how many rows `query` can return, where its text says: its `LIMIT`, or the
+/// length of an `Id IN (...)` list (or one `Id =`) that its filter requires.
+fn row_bound(query: &Query) -> Option<u64> {
+    let by_ids = query.where_clause.as_ref().and_then(ids_required);
+    match (query.limit, by_ids) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn ids_required(condition: &Condition) -> Option<u64> {
+    let is_id =
+        |field: &FieldPath| field.parts.len() == 1 && field.parts[0].eq_ignore_ascii_case("Id");
+    match condition {
+        Condition::In { field, negated: false, list: InList::Values(values) } if is_id(field) => {
+            Some(values.len() as u64)
+        }
+        Condition::Compare { field, op: CompareOp::Eq, .. } if is_id(field) => Some(1),
+        Condition::And(all) => all.iter().filter_map(ids_required).min(),
+        _ => None,
+    }
+}
+
+/// The whole answer of a query that fits one page, read in one pass.
+fn single_page(ctx: &Ctx<'_>, compiled: &Compiled) -> Result<Page, ApiError> {
+    let mut records = Vec::new();
+    let mut stmt = bound(ctx.conn, &compiled.sql, &compiled.params)?;
+    let mut rows = stmt.raw_query();
+    let mut total = 0;
+    while let Some(r) = rows.next()? {
+        records.push(if total == 0 { b'[' } else { b',' });
+        compiled.write_record(&StatementRow(r), &[], &mut records);
+        total += 1;
+    }
+    if total == 0 {
+        records.push(b'[');
+    }
+    records.push(b']');
+    tracing::debug!(object = compiled.object(), rows = total, "query ran");
+    let mut out = Vec::with_capacity(64 + records.len());
+    page_head(ctx, total, total, None, &mut out)?;
+    out.extend_from_slice(&records);
+    out.push(b'}');
+    Ok(Page(out))
 }
 
 /// Returns the page a locator (`01g...-2000`) points at.

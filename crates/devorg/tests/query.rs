@@ -260,3 +260,51 @@ async fn a_semi_join_result_pages_through_every_record_once() {
     let expected: Vec<String> = (10..250).map(|i| format!("S{i:03}")).collect();
     assert_eq!(names, expected);
 }
+
+#[tokio::test]
+async fn a_query_bounded_to_one_page_answers_like_a_paged_one() {
+    let org = start().await;
+    let t1 = login(&org, "tech1@field.example").await;
+    org.admin().set_sharing("Account", devorg::Sharing::Private).unwrap();
+    let parent = t1.create("Account", json!({"Name": "Group"})).await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        mine.push(t1.create("Account", json!({"Name": format!("C{i}"), "ParentId": parent})).await);
+    }
+    let t2 = login(&org, "tech2@field.example").await;
+    let theirs = t2.create("Account", json!({"Name": "C9"})).await;
+
+    // An id list names another user's private record: it is left out, as on any page.
+    let list: Vec<String> = mine.iter().chain([&theirs]).map(|id| format!("'{id}'")).collect();
+    let by_ids = format!(
+        "SELECT Id, Name, Parent.Name FROM Account WHERE Id IN ({}) ORDER BY Name DESC",
+        list.join(",")
+    );
+    let (status, body) = q(&t1, &by_ids).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["totalSize"], 5, "{body}");
+    assert_eq!(body["done"], true);
+    assert!(body.get("nextRecordsUrl").is_none());
+    let names: Vec<&str> =
+        body["records"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["C4", "C3", "C2", "C1", "C0"]);
+    assert_eq!(body["records"][0]["Parent"]["Name"], "Group");
+    assert_eq!(body["records"][0]["attributes"]["type"], "Account");
+
+    // The same filter without a bound runs through a cursor and gives the same answer.
+    let unbounded =
+        "SELECT Id, Name, Parent.Name FROM Account WHERE Name LIKE 'C%' ORDER BY Name DESC";
+    assert_eq!(q(&t1, unbounded).await.1["records"], body["records"]);
+
+    // LIMIT and OFFSET bound it too; nothing found is an empty page.
+    let (_, page) =
+        q(&t1, "SELECT Name FROM Account WHERE Name LIKE 'C%' ORDER BY Name LIMIT 2 OFFSET 1")
+            .await;
+    let names: Vec<&str> =
+        page["records"].as_array().unwrap().iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["C1", "C2"]);
+    assert_eq!(page["totalSize"], 2);
+    let (_, none) = q(&t1, &format!("SELECT Id FROM Account WHERE Id = '{theirs}'")).await;
+    assert_eq!(none["totalSize"], 0);
+    assert_eq!(none["records"], json!([]));
+}

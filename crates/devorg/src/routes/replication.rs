@@ -127,12 +127,25 @@ fn select_ids(
         params.extend(filter.params.into_iter().map(to_sqlite));
     }
     let table = &obj.name;
-    let count: i64 = ctx.conn.query_row(
-        &format!("SELECT COUNT(*) FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition}"),
-        params_from_iter(params.iter()),
-        |r| r.get(0),
-    )?;
-    if count as usize > MAX_IDS {
+    let extra_col = extra.map(|c| format!(", r.\"{c}\"")).unwrap_or_default();
+    let order = extra.unwrap_or("SystemModstamp");
+    // One pass reads at most one row past the limit; only a window over it is counted.
+    let sql = format!(
+        "SELECT r.\"Id\"{extra_col} FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition} \
+         ORDER BY r.\"{order}\", r.\"Id\" LIMIT {}",
+        MAX_IDS + 1
+    );
+    let mut stmt = ctx.conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
+        Ok((r.get::<_, String>(0)?, if extra.is_some() { r.get(1)? } else { None }))
+    })?;
+    let rows: Vec<(String, Option<String>)> = rows.collect::<Result<_, _>>()?;
+    if rows.len() > MAX_IDS {
+        let count: i64 = ctx.conn.query_row(
+            &format!("SELECT COUNT(*) FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition}"),
+            params_from_iter(params.iter()),
+            |r| r.get(0),
+        )?;
         return Err(ApiError::bad_request(
             "EXCEEDED_ID_LIMIT",
             format!(
@@ -140,16 +153,7 @@ fn select_ids(
             ),
         ));
     }
-    let extra_col = extra.map(|c| format!(", r.\"{c}\"")).unwrap_or_default();
-    let order = extra.unwrap_or("SystemModstamp");
-    let sql = format!(
-        "SELECT r.\"Id\"{extra_col} FROM \"{table}\" r INDEXED BY \"{index}\" WHERE {condition} ORDER BY r.\"{order}\", r.\"Id\""
-    );
-    let mut stmt = ctx.conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
-        Ok((r.get::<_, String>(0)?, if extra.is_some() { r.get(1)? } else { None }))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows)
 }
 
 /// `GET .../sobjects/{Object}/updated?start=&end=`.
