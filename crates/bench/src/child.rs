@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -16,6 +17,7 @@ use salesforce::client::{Client, ClientConfig, OAuthApp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{ChangeOp, Store, StoreKey};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::seed::TECH;
 
@@ -33,6 +35,9 @@ pub enum ChildOp {
     Prime,
     /// A delta sync of a primed store.
     Delta,
+    /// A running app: the store stays open, and each line on standard input (devorg's
+    /// clock offset) asks for one more delta sync, whose result is printed as a line.
+    DeltaSession,
     /// The raw limit: the same pages fetched and inserted by the simplest loop.
     Raw,
     /// Queues `n` updates of held line items, then uploads them.
@@ -78,11 +83,21 @@ pub struct ChildResult {
 
 /// The wall clock shifted like devorg's, so relative dates and overlaps agree with it.
 #[derive(Debug)]
-struct OffsetClock(Duration);
+struct OffsetClock(AtomicI64);
+
+impl OffsetClock {
+    fn new(offset_ms: i64) -> OffsetClock {
+        OffsetClock(AtomicI64::new(offset_ms))
+    }
+
+    fn set(&self, offset_ms: i64) {
+        self.0.store(offset_ms, Ordering::Relaxed);
+    }
+}
 
 impl Clock for OffsetClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.0
+        Utc::now() + Duration::milliseconds(self.0.load(Ordering::Relaxed))
     }
 }
 
@@ -119,7 +134,7 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
         return crate::raw::run(&client, spec).await;
     }
     let store = open_store(&spec.store_dir)?;
-    let clock = Arc::new(OffsetClock(Duration::milliseconds(spec.clock_offset_ms)));
+    let clock = Arc::new(OffsetClock::new(spec.clock_offset_ms));
     let source = ProfileSource::parse("bench.toml", PROFILE)?;
 
     let started = Instant::now();
@@ -132,11 +147,16 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
             result.records = report.objects.values().map(|c| c.new + c.entered_scope).sum();
             result.secs = started.elapsed().as_secs_f64();
         }
-        ChildOp::Delta => {
-            let started = Instant::now();
-            let report = engine.sync(SyncKind::Delta, &mut |_| {}).await?;
-            result.secs = started.elapsed().as_secs_f64();
-            result.records = report.objects.values().map(|c| c.new + c.updated).sum();
+        ChildOp::Delta => result = timed_delta(&engine, &client).await?,
+        ChildOp::DeltaSession => {
+            let mut lines = BufReader::new(tokio::io::stdin()).lines();
+            while let Some(line) = lines.next_line().await? {
+                clock.set(line.trim().parse().context("clock offset")?);
+                let mut synced = timed_delta(&engine, &client).await?;
+                synced.peak_rss_kb = crate::rss::peak_rss_kb().unwrap_or(0);
+                println!("{}", serde_json::to_string(&synced)?);
+            }
+            return Ok(result);
         }
         ChildOp::UploadUpdates | ChildOp::UploadCreates => {
             let queued = queue_edits(&store, spec, clock.now())?;
@@ -169,6 +189,19 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
     }
     result.requests = used(&client).saturating_sub(before);
     Ok(result)
+}
+
+/// One delta sync, timed, with the requests it made and the records it brought.
+async fn timed_delta(engine: &Engine, client: &Client) -> Result<ChildResult> {
+    let before = used(client);
+    let started = Instant::now();
+    let report = engine.sync(SyncKind::Delta, &mut |_| {}).await?;
+    Ok(ChildResult {
+        secs: started.elapsed().as_secs_f64(),
+        records: report.objects.values().map(|c| c.new + c.updated).sum(),
+        requests: used(client).saturating_sub(before),
+        ..ChildResult::default()
+    })
 }
 
 /// Queues the upload scenario's edits in one transaction; returns how many changes the

@@ -4,18 +4,22 @@
 //!
 //! - [`seed`]: deterministic field-service data written into devorg's database.
 //! - [`scenarios`]: the run: one org per store size, scenarios in child processes.
+//! - [`delta`]: delta sync at every store size, from a fresh process and a running one.
 //! - [`child`]: the hidden `child` subcommand, the client side of every scenario.
+//! - [`session`]: a client that stays running between delta syncs, as the app does.
 //! - [`raw`]: the raw limit priming is held against.
 //! - [`serve`]: devorg alone under concurrent paging clients.
 //! - [`stats`], [`report`], [`svg`], [`rss`]: figures, the table and JSON, the chart, RSS.
 
 mod child;
+mod delta;
 mod raw;
 mod report;
 mod rss;
 mod scenarios;
 mod seed;
 mod serve;
+mod session;
 mod stats;
 mod svg;
 

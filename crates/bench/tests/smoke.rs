@@ -24,6 +24,7 @@ fn the_benchmark_runs_end_to_end_and_writes_json_and_svg() {
     let rows = [
         "priming 300 records",
         "changes, 300 stored",
+        "delta in the running app",
         "delta, nothing changed",
         "full re-download",
         "updates",

@@ -38,11 +38,12 @@ fn refused(e: &salesforce::client::Error) -> bool {
     e.error_code() == Some(INVALID_REPLICATION_DATE)
 }
 
-// FIXME: with 100 changes a delta takes 14 ms with 10k records stored and 20 ms with 1M
-// (1.43×, target < 1.2×) on a quiet 2-core machine. The growth is local page reads on a
-// cold cache: the membership checks of the changed ids and their parents, then the write.
-// Reading each candidate row once (its presence, flags and values together) and keeping
-// the writer's cache warm across syncs in the long-running app are the next levers.
+// FIXME: with 100 changes a delta takes 12 ms with 10k records stored and 16–17 ms with 1M
+// (1.3–1.4×, target < 1.2×) on a quiet 2-core machine, and 10 against 13–14 ms in the
+// running app, whose page cache stays warm: so the growth is not cold reads alone but the
+// deeper B-trees every lookup of a changed record walks, here (its membership, its
+// parent's, its stored row, the row and index entries written) and on the server. Reading
+// each candidate row once (its presence, flags and values together) is the next lever.
 /// Runs delta sync for one primed object. `first` holds the answers to its first reads
 /// when they were sent ahead with other objects' (see [`super::prefetch`]); whatever it
 /// lacks is read here.
