@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 
 use crate::child::{ChildOp, ChildResult};
 use crate::report::Report;
-use crate::scenarios::{DUE_OBJECTS, Settings, Stage, child, summary};
+use crate::scenarios::{DUE_OBJECTS, Settings, Stage, add_requests, child, summary};
 use crate::session::Session;
 use crate::stats::Summary;
 
@@ -77,15 +77,7 @@ pub async fn delta_scenario(
             // The org counts requests for all its clients, and the running app's syncs
             // alternate with the other client's: only the latter's count is its own.
             if how.is_empty() {
-                let req = summary(&runs.requests)?;
-                report.add_checked(
-                    &scenario,
-                    "requests",
-                    "",
-                    req,
-                    format!("≤ {DUE_OBJECTS} (1 per due object)"),
-                    req.median <= DUE_OBJECTS as f64,
-                );
+                add_requests(report, &scenario, &runs.requests, DUE_OBJECTS, "1 per due object")?;
             }
             medians.push((stage.n, s));
         }

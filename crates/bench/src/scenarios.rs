@@ -146,6 +146,20 @@ pub fn summary(values: &[f64]) -> Result<Summary> {
     Summary::of(values).context("no measured runs")
 }
 
+/// Adds a scenario's requests per run, held against at most `allowed` (`rule` says why).
+pub fn add_requests(
+    report: &mut Report,
+    scenario: &str,
+    requests: &[f64],
+    allowed: u64,
+    rule: &str,
+) -> Result<()> {
+    let req = summary(requests)?;
+    let target = format!("≤ {allowed} ({rule})");
+    report.add_checked(scenario, "requests", "", req, target, req.median <= allowed as f64);
+    Ok(())
+}
+
 /// Runs the scenarios and returns every figure.
 pub async fn run(settings: &Settings) -> Result<Report> {
     let mut report = Report {
@@ -209,15 +223,7 @@ pub async fn run(settings: &Settings) -> Result<Report> {
         }
         let scenario = format!("delta, nothing changed, {n} stored");
         report.add(&scenario, "wall time", "s", summary(&secs)?);
-        let req = summary(&requests)?;
-        report.add_checked(
-            &scenario,
-            "requests",
-            "",
-            req,
-            format!("≤ {DUE_OBJECTS} (1 per due object)"),
-            req.median <= DUE_OBJECTS as f64,
-        );
+        add_requests(&mut report, &scenario, &requests, DUE_OBJECTS, "1 per due object")?;
     }
 
     if settings.wants("upload") {
@@ -242,15 +248,8 @@ pub async fn run(settings: &Settings) -> Result<Report> {
             }
             report.add(&scenario, "wall time", "s", summary(&secs)?);
             let allowed = sent.div_ceil(200) + 5;
-            let req = summary(&requests)?;
-            report.add_checked(
-                &scenario,
-                "requests",
-                "",
-                req,
-                format!("≤ {allowed} (ceil({sent}/200) + 5)"),
-                req.median <= allowed as f64,
-            );
+            let rule = format!("ceil({sent}/200) + 5");
+            add_requests(&mut report, &scenario, &requests, allowed, &rule)?;
         }
     }
 

@@ -27,6 +27,9 @@ fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// When to kill the first syncs, before one has been seen to finish.
+const FIRST_GUESS: std::time::Duration = std::time::Duration::from_millis(60);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_syncs_lose_and_duplicate_nothing() {
     let kill_points = env_number("RELIABILITY_KILL_POINTS", 20);
@@ -56,6 +59,7 @@ async fn killed_syncs_lose_and_duplicate_nothing() {
     });
 
     let (mut killed, mut completed, mut operations) = (0u64, 0u64, 0u64);
+    let mut run_length: Option<std::time::Duration> = None;
     let mut created = 0;
     for point in 0..kill_points {
         // A process start: the store reopened from its file, a new engine.
@@ -94,16 +98,22 @@ async fn killed_syncs_lose_and_duplicate_nothing() {
         org.clock().advance(Duration::seconds(30));
         dev.catch_up(&org);
 
-        // The sync runs on its own task and is killed after a random moment.
-        let after = std::time::Duration::from_millis(rng.random_range(0..60));
+        // The sync runs on its own task and is killed after a random moment, spread over
+        // the longest run seen to finish, so that kills reach every part of a run and most
+        // land mid-run however fast the machine is.
+        let after = run_length.unwrap_or(FIRST_GUESS).mul_f64(rng.random_range(0.0..1.0));
         let task = tokio::spawn(async move {
+            let started = std::time::Instant::now();
             let result = dev.sync_once().await.map(drop).map_err(|e| e.to_string());
-            (dev, result)
+            (dev, result, started.elapsed())
         });
         tokio::time::sleep(after).await;
         task.abort();
         match task.await {
-            Ok(_) => completed += 1,
+            Ok((_, _, took)) => {
+                completed += 1;
+                run_length = Some(run_length.map_or(took, |longest| longest.max(took)));
+            }
             Err(e) if e.is_cancelled() => killed += 1,
             Err(e) => panic!("sync task panicked: {e}"),
         }
@@ -122,7 +132,9 @@ async fn killed_syncs_lose_and_duplicate_nothing() {
     let checked = assert_invariants(&org, &[&dev.store], &ledger);
     println!(
         "kill points: {kill_points}, killed mid-run: {killed}, finished before the kill: {completed}, \
-         faults injected: {}, operations: {operations}, records checked: {checked}, violations: 0",
+         run length: {} ms, faults injected: {}, operations: {operations}, records checked: {checked}, \
+         violations: 0",
+        run_length.unwrap_or(FIRST_GUESS).as_millis(),
         injected.errors + injected.drops + injected.limit_exceeded + injected.spikes
     );
 }
