@@ -152,8 +152,7 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
             let mut lines = BufReader::new(tokio::io::stdin()).lines();
             while let Some(line) = lines.next_line().await? {
                 clock.set(line.trim().parse().context("clock offset")?);
-                let mut synced = timed_delta(&engine, &client).await?;
-                synced.peak_rss_kb = crate::rss::peak_rss_kb().unwrap_or(0);
+                let synced = timed_delta(&engine, &client).await?;
                 println!("{}", serde_json::to_string(&synced)?);
             }
             return Ok(result);

@@ -1,8 +1,9 @@
-//! The delta scenario: [`DELTA_CHANGES`](crate::scenarios::DELTA_CHANGES) server-side changes, then a delta sync, at every
-//! store size, the sizes taking turns run by run so that a spell of noise on the machine
-//! falls on every size alike. Each size is synced two ways after the same changes: by a
-//! fresh process, as `deltasync sync` does (its page cache starts cold), and by a
-//! [`Session`] that stays running between syncs, as the app does.
+//! The delta scenario: [`DELTA_CHANGES`](crate::scenarios::DELTA_CHANGES) server-side
+//! changes, then a delta sync, at every store size, the sizes taking turns run by run so
+//! that a spell of noise on the machine falls on every size alike. Each size is synced two
+//! ways after the same changes: by a fresh process, as `deltasync sync` does (its page
+//! cache starts cold), and by a [`Session`] that stays running between syncs, as the app
+//! does.
 
 use anyhow::{Result, bail};
 
