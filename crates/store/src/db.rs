@@ -163,7 +163,7 @@ impl Store {
     }
 
     /// Registers an object: creates its table (or adds missing columns), its indexes on
-    /// reference fields, `SystemModstamp` and `indexed_fields`, and saves its schema.
+    /// reference fields and `indexed_fields`, and saves its schema.
     pub fn ensure_object(
         &self,
         schema: &ObjectSchema,

@@ -70,8 +70,9 @@
 //! - One table per object, laid out by the storage convention in `soql::schema` (named like
 //!   the object, one column per field, `Id` the primary key), plus the bookkeeping columns
 //!   in [`objects::BOOKKEEPING_COLUMNS`]: `_local_only`, `_pending`, `_deleted`,
-//!   `_scope_left`, `_scope_flags`. Indexes: every reference field, `SystemModstamp`, and
-//!   the filter fields given to `ensure_object`.
+//!   `_scope_left`, `_scope_flags`. Indexes: every reference field and the filter fields
+//!   given to `ensure_object` (not `SystemModstamp` unless a filter names it: the device
+//!   never reads by stamp, and each changed record would move its entry).
 //! - `_objects(name, schema, indexed_fields)`: each object's schema as describe-shaped JSON;
 //!   the catalog is loaded from it at open, so offline queries work after a restart.
 //! - `_pending_changes(seq, object, record_id, op, fields, base, state, error, attempts,

@@ -330,3 +330,38 @@ fn readers_on_other_threads_never_fail_while_a_sync_writes() {
     writer.join().unwrap();
     assert_eq!(store.read(|r| r.count("Account")).unwrap(), 1000);
 }
+
+/// The names of the indexes on `table`, read straight from the file.
+fn indexes_of(fx: &Fixture, table: &str) -> Vec<String> {
+    let conn = rusqlite_open(&fx.path(), &fx.key);
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 ORDER BY name",
+        )
+        .unwrap();
+    let names = stmt.query_map([table], |r| r.get(0)).unwrap();
+    names.collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn system_modstamp_is_indexed_only_where_a_filter_names_it() {
+    let fx = Fixture::new();
+    let stamp = "_idx_Account_SystemModstamp".to_string();
+    let names = indexes_of(&fx, "Account");
+    assert!(names.contains(&"_idx_Account_ParentId".to_string()), "{names:?}");
+    assert!(!names.contains(&stamp), "{names:?}");
+
+    // A filter on it indexes it.
+    fx.store.ensure_object(&account_schema(), &["Industry", "SystemModstamp"]).unwrap();
+    assert!(indexes_of(&fx, "Account").contains(&stamp));
+
+    // A table from a store that indexed it regardless loses that index when registered
+    // again, and its records stay.
+    fx.store.write(|tx| tx.upsert_records("Account", &[account(1, "Acme")])).unwrap();
+    fx.store.ensure_object(&account_schema(), &["Industry"]).unwrap();
+    let fx = fx.reopen();
+    assert!(!indexes_of(&fx, "Account").contains(&stamp));
+    assert!(indexes_of(&fx, "Account").contains(&"_idx_Account_Industry_nocase".to_string()));
+    let got = fx.store.read(|r| r.get_record("Account", &account_id(1))).unwrap().unwrap();
+    assert_eq!(got["Name"], json!("Acme"));
+}

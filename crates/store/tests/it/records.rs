@@ -230,8 +230,8 @@ fn a_download_writes_only_what_changed() {
     assert!(out.updated.is_empty() && out.inserted.is_empty());
     assert_eq!(wal_len(&fx), before, "an unchanged download wrote pages");
 
-    // One unindexed field of one record: its table page, not the pages of the Industry,
-    // ParentId and SystemModstamp indexes.
+    // One unindexed field of one record: its table page, not the pages of the Industry
+    // and ParentId indexes.
     let mut changed = accounts[150].clone();
     changed.insert("Name".into(), json!("Renamed"));
     let before = wal_len(&fx);
