@@ -38,13 +38,13 @@ fn refused(e: &salesforce::client::Error) -> bool {
     e.error_code() == Some(INVALID_REPLICATION_DATE)
 }
 
-// FIXME: with 100 changes a delta takes 12 ms with 10k records stored and 16–17 ms with 1M
-// (1.3–1.4×, target < 1.2×) on a quiet 2-core machine, and 10 against 14 ms in the running
-// app, whose page cache stays warm. Nearly all the growth is in the changed object's
-// step: each changed record is a lookup at a random place in deeper B-trees (its
-// membership and its parent's, its row, its id and `SystemModstamp` index entries, which
-// the write moves), mostly cached at 10k and mostly not at 1M. Reading each candidate row
-// once (its presence, flags and values together) is the next lever.
+// FIXME: with 100 changes a delta takes 12 ms with 10k records stored and 15 ms with 1M
+// (1.2–1.3×, target < 1.2×) from a fresh process on a quiet 2-core machine, and 10
+// against 12 ms (1.1–1.25×) in the running app. The growth is in the changed object's
+// step: each changed record is a lookup at a random place in deeper B-trees (its id, its
+// parent's, its row), mostly cached at 10k and read from the file and decrypted at 1M.
+// Reading each candidate row once (its presence, flags and values together) is the next
+// lever.
 /// Runs delta sync for one primed object. `first` holds the answers to its first reads
 /// when they were sent ahead with other objects' (see [`super::prefetch`]); whatever it
 /// lacks is read here.
