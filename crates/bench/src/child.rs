@@ -147,7 +147,7 @@ async fn run(spec: &ChildSpec) -> Result<ChildResult> {
             result.records = report.objects.values().map(|c| c.new + c.entered_scope).sum();
             result.secs = started.elapsed().as_secs_f64();
         }
-        ChildOp::Delta => result = timed_delta(&engine, &client).await?,
+        ChildOp::Delta => return timed_delta(&engine, &client).await,
         ChildOp::DeltaSession => {
             let mut lines = BufReader::new(tokio::io::stdin()).lines();
             while let Some(line) = lines.next_line().await? {

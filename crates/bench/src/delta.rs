@@ -93,10 +93,7 @@ pub async fn delta_scenario(
 
 /// The time at the largest size over the time at the smallest, held against its target.
 fn add_ratio(report: &mut Report, how: &str, medians: &[(u64, Summary)]) {
-    let (Some(first), Some(last)) = (medians.first(), medians.last()) else { return };
-    if medians.len() < 2 {
-        return;
-    }
+    let [first, .., last] = medians else { return };
     let ratio = last.1.median / first.1.median.max(1e-9);
     let s = Summary { median: ratio, min: ratio, max: ratio };
     report.add_checked(

@@ -129,6 +129,8 @@ impl Stage {
         let items = &self.seeded.line_items;
         let step = (items.len() / DELTA_CHANGES).max(1);
         let mut changed = 0;
+        // Each run starts seven items on from the last: runs change different items until
+        // the start wraps around the stride.
         let first = (run as usize).wrapping_mul(7) % step;
         for (i, id) in items.iter().skip(first).step_by(step).take(DELTA_CHANGES).enumerate() {
             let body = json!({"Subject": format!("Changed on the server {run} #{i}")});

@@ -17,13 +17,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Starts the child on the primed store `spec` names.
+    /// Starts the child on the primed store `spec` names; `spec.op` is
+    /// [`ChildOp::DeltaSession`].
     pub fn start(spec: &ChildSpec) -> Result<Session> {
-        let spec = ChildSpec { op: ChildOp::DeltaSession, ..spec.clone() };
+        debug_assert_eq!(spec.op, ChildOp::DeltaSession);
         let exe = std::env::current_exe().context("the benchmark's own path")?;
         let mut child = Command::new(exe)
             .arg("child")
-            .arg(serde_json::to_string(&spec)?)
+            .arg(serde_json::to_string(spec)?)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)

@@ -476,17 +476,16 @@ fn ids_required(condition: &Condition) -> Option<u64> {
 
 /// The whole answer of a query that fits one page, read in one pass.
 fn single_page(ctx: &Ctx<'_>, compiled: &Compiled) -> Result<Page, ApiError> {
-    let mut records = Vec::new();
+    let mut records = vec![b'['];
     let mut stmt = bound(ctx.conn, &compiled.sql, &compiled.params)?;
     let mut rows = stmt.raw_query();
     let mut total = 0;
     while let Some(r) = rows.next()? {
-        records.push(if total == 0 { b'[' } else { b',' });
+        if total > 0 {
+            records.push(b',');
+        }
         compiled.write_record(&StatementRow(r), &[], &mut records);
         total += 1;
-    }
-    if total == 0 {
-        records.push(b'[');
     }
     records.push(b']');
     tracing::debug!(object = compiled.object(), rows = total, "query ran");

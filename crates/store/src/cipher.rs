@@ -4,9 +4,10 @@
 //!
 //! New stores authenticate pages with HMAC-SHA256 rather than SQLCipher 4's default,
 //! HMAC-SHA512. Both are sound for this purpose; SHA-256 runs on the SHA extensions of
-//! current CPUs, which made each page read from disk about 30 % cheaper where it was measured, and a delta
-//! sync over a large store is mostly such reads. Stores created with SQLCipher's
-//! defaults stay readable: opening tries the current settings, then those.
+//! current CPUs, which made each page read from disk about 30 % cheaper where it was
+//! measured, and a delta sync over a large store is mostly such reads. Stores created
+//! with SQLCipher's defaults stay readable: opening tries the current settings, then
+//! those.
 
 use rusqlite::Connection;
 
